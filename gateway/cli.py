@@ -1,0 +1,229 @@
+"""`credgate`: the one command-line entry point.
+
+Each sub-command maps its flags onto the settings or options object of the part
+it runs and calls it; no behaviour lives here. Errors a user can fix (a bad
+configuration, a malformed dataset, a taken port) end the command with a
+one-line message and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import uvicorn
+
+from .settings import ConfigError, load_settings
+
+__all__ = ["main"]
+
+DEMO_DATA = Path("data")
+
+
+class UsageError(Exception):
+    """Something the user can fix; printed as one line."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    command: Callable[[argparse.Namespace], int] = args.command
+    try:
+        return command(args)
+    except (UsageError, ConfigError, OSError, ValueError) as exc:
+        print(f"credgate: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="credgate", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="dataset, stand-ins and gateway on loopback")
+    demo.add_argument("--port", type=int, default=8000, help="gateway port (default 8000)")
+    demo.set_defaults(command=_demo)
+
+    serve = commands.add_parser("serve", help="the gateway alone, against configured platforms")
+    serve.add_argument("--config", type=Path, help="TOML file (else CREDGATE_CONFIG)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(command=_serve)
+
+    sims = commands.add_parser("simulators", help="the four platform stand-ins")
+    sims.add_argument("--dataset", type=Path, required=True)
+    sims.add_argument("--latency-ms", default="0", metavar="MS[:JITTER]")
+    sims.add_argument("--error-rate", type=float, default=0.0, metavar="P")
+    sims.add_argument("--config-out", type=Path, metavar="FILE")
+    sims.add_argument("--archive-dsn", default="", metavar="DSN")
+    sims.add_argument("--court-token-ttl-s", type=int, default=3600, metavar="N")
+    sims.add_argument("--court-rate-limit", type=int, default=20, metavar="N")
+    sims.add_argument("--host", default="127.0.0.1")
+    sims.set_defaults(command=_simulators)
+
+    gen = commands.add_parser("generate", help="the synthetic dataset")
+    gen.add_argument("--out", type=Path, required=True)
+    gen.add_argument("--persons", type=int, default=20_000)
+    gen.add_argument("--orgs", type=int, default=5_000)
+    gen.add_argument("--seed", type=int, default=1)
+    gen.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2025, 6, 30))
+    gen.set_defaults(command=_generate)
+
+    export = commands.add_parser("export-schema", help="write schema/schema.graphql")
+    export.set_defaults(command=_export_schema)
+    return parser
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from simulators.generator import GeneratorOptions, generate
+
+    options = GeneratorOptions(
+        persons=args.persons, orgs=args.orgs, seed=args.seed, as_of=args.as_of
+    )
+    started = time.perf_counter()
+    counts = generate(args.out, options, progress=lambda step: print(f"  {step}", flush=True))
+    took = time.perf_counter() - started
+    print(f"dataset written to {args.out} in {took:.1f} s")
+    for name, count in sorted(counts.items()):
+        print(f"  {name:<40} {count:>10,}")
+    return 0
+
+
+def _simulators(args: argparse.Namespace) -> int:
+    from simulators.faults import FaultSettings, parse_latency
+    from simulators.servers import serve_all
+    from simulators.standins import StandinOptions, build_standins, gateway_config_toml
+
+    latency, jitter = parse_latency(args.latency_ms)
+    options = StandinOptions(
+        dataset=_existing_dataset(args.dataset),
+        host=args.host,
+        faults=FaultSettings(latency_ms=latency, jitter_ms=jitter, error_rate=args.error_rate),
+        archive_dsn=args.archive_dsn,
+        court_token_ttl_s=args.court_token_ttl_s,
+        court_rate_limit=args.court_rate_limit,
+    )
+    standins = build_standins(options)
+
+    def ready(urls: dict[str, str]) -> None:
+        for name, url in urls.items():
+            print(f"{name:<12} {url}")
+        print(f"{'archive':<12} {standins.archive_dsn}")
+        if args.config_out:
+            _write_private(args.config_out, gateway_config_toml(standins, urls))
+            print(f"gateway configuration written to {args.config_out}")
+        print("stand-ins ready; Ctrl-C stops them", flush=True)
+
+    asyncio.run(serve_all(standins.apps, ready))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from simulators.generator import GeneratorOptions, generate
+    from simulators.servers import ServedApp, serve_all
+    from simulators.standins import StandinOptions, build_standins, gateway_config_toml
+
+    from .app import create_app
+
+    dataset = DEMO_DATA / "dataset"
+    if not (dataset / "manifest.json").exists():
+        print(f"generating the demo dataset in {dataset} (once) ...", flush=True)
+        generate(dataset, GeneratorOptions())
+    standins = build_standins(StandinOptions(dataset=dataset))
+    urls = {
+        "credit": f"http://127.0.0.1:{StandinOptions.credit_port}",
+        "procurement": f"http://127.0.0.1:{StandinOptions.procurement_port}",
+        "court": f"http://127.0.0.1:{StandinOptions.court_port}",
+    }
+    config_file = DEMO_DATA / "demo-gateway.toml"
+    _write_private(config_file, gateway_config_toml(standins, urls))
+    settings = load_settings(config_file, gateway={"port": args.port, "mode": "development"})
+    gateway = ServedApp("gateway", create_app(settings), "127.0.0.1", args.port)
+
+    def ready(served: dict[str, str]) -> None:
+        print(_demo_banner(served, standins.archive_dsn, config_file), flush=True)
+
+    asyncio.run(serve_all([*standins.apps, gateway], ready))
+    return 0
+
+
+def _demo_banner(urls: dict[str, str], archive_dsn: str, config_file: Path) -> str:
+    gateway = urls["gateway"]
+    return "\n".join(
+        [
+            "",
+            "credgate demo is running (development mode).",
+            f"  GraphiQL          {gateway}/graphql",
+            f"  health            {gateway}/healthz   readiness {gateway}/readyz",
+            f"  credit platform   {urls['credit']}/openapi.json",
+            f"  procurement       {urls['procurement']}/ws/SupplierCreditService?wsdl",
+            f"  court             {urls['court']}/openapi.json",
+            f"  archive           {archive_dsn}",
+            f"  gateway config    {config_file} (stand-in credentials; regenerated each start)",
+            "",
+            "Try in GraphiQL:   { sources { source ok error } }",
+            "Development mode asks for no token yet; tokens per role arrive with access control.",
+            "Ctrl-C stops everything.",
+            "",
+        ]
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if args.config:
+        os.environ["CREDGATE_CONFIG"] = str(args.config)
+    settings = load_settings(args.config)  # validated here, before any worker starts
+    uvicorn.run(
+        "gateway.cli:app_from_environment",
+        factory=True,
+        host=args.host or settings.gateway.host,
+        port=settings.gateway.port if args.port is None else args.port,
+        workers=args.workers,
+        log_level="info",
+    )
+    return 0
+
+
+def app_from_environment() -> object:
+    """The ASGI app for `credgate serve` workers: settings from CREDGATE_CONFIG and env."""
+    from .app import create_app
+
+    return create_app(load_settings())
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    import schema as schema_package
+    from schema import build_schema
+
+    target = Path(schema_package.__file__).parent / "schema.graphql"
+    target.write_text(build_schema().as_str() + "\n", encoding="utf-8")
+    print(f"schema written to {target}")
+    return 0
+
+
+def _existing_dataset(path: Path) -> Path:
+    if not path.is_dir():
+        raise UsageError(
+            f"dataset directory {path} does not exist (make one with credgate generate)"
+        )
+    return path
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read: it holds credentials."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

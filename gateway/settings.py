@@ -1,0 +1,137 @@
+"""The gateway's configuration: one TOML file plus `CREDGATE_*` environment overrides.
+
+Precedence, highest first: values given by the command line, the environment
+(`CREDGATE_PLATFORMS__COURT__URL`, `__` between levels), the TOML file
+(`--config`, else `CREDGATE_CONFIG`), the embedded defaults (in-memory cache,
+SQLite access log, stand-ins on loopback). Unknown keys are refused, so a typo
+stops the start instead of being ignored; every problem is reported as
+`ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from connectors.settings import PlatformsSettings
+
+__all__ = [
+    "AccessLogSettings",
+    "AuthSettings",
+    "CacheSettings",
+    "ConfigError",
+    "GatewaySettings",
+    "Settings",
+    "load_settings",
+]
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names each offending key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class GatewaySettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65_535)
+    mode: Literal["development", "production"] = "development"
+    trusted_documents: str = ""
+
+
+class AuthSettings(_Section):
+    jwks_url: str = ""
+    jwks_file: str = ""
+    issuer: str = "credgate-dev"
+    audience: str = "credgate"
+    enforce: bool = True
+    pseudonym_key_file: str = ""
+
+
+class CacheSettings(_Section):
+    backend: Literal["none", "memory", "redis"] = "memory"
+    redis_url: str = ""
+    encryption_key_file: str = ""
+    previous_key_files: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _redis_needs_url(self) -> CacheSettings:
+        if self.backend == "redis" and not self.redis_url:
+            raise ValueError("redis_url is required when backend = 'redis'")
+        return self
+
+
+class AccessLogSettings(_Section):
+    dsn: str = "sqlite:///data/access.db"
+
+
+class Settings(BaseSettings):
+    """The whole configuration; see ARCHITECTURE.md for the contract."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CREDGATE_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    platforms: PlatformsSettings = Field(default_factory=PlatformsSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    access_log: AccessLogSettings = Field(default_factory=AccessLogSettings)
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> Settings:
+        if self.gateway.mode == "production":
+            if not (self.auth.jwks_url or self.auth.jwks_file):
+                raise ValueError("auth.jwks_url or auth.jwks_file is required in production mode")
+            if not self.auth.enforce:
+                raise ValueError("auth.enforce = false is refused in production mode")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read and validate the configuration, or raise `ConfigError`.
+
+    `overrides` are sections given by the command line, e.g.
+    `gateway={"port": 8001}`; they win over the environment and the file.
+    """
+    path = config_file or (
+        Path(os.environ["CREDGATE_CONFIG"]) if os.environ.get("CREDGATE_CONFIG") else None
+    )
+    if path is not None and not path.is_file():
+        raise ConfigError(f"configuration file {path} does not exist")
+
+    class _FromFile(Settings):
+        model_config = SettingsConfigDict(toml_file=path)
+
+    try:
+        return _FromFile(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'configuration'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None
+    except ValueError as exc:  # a TOML syntax error
+        raise ConfigError(f"configuration file {path}: {exc}") from None
