@@ -1,0 +1,195 @@
+"""Composable resilience for upstream calls: retries, a circuit breaker, single-flight.
+
+- `retrying` runs one call's attempts within the call's deadline: exponential
+  backoff with full jitter, honouring Retry-After, and only for failures worth
+  repeating on an idempotent read (connect errors, 5xx, 429 — `is_retryable`).
+  A timed-out attempt is not repeated: the platform is slow, and asking again
+  would only add load.
+- `CircuitBreaker` opens after repeated unavailability, then half-opens to let one
+  probe through; its state is readable for status and metrics.
+- `SingleFlight` makes identical requests that are in flight at the same moment
+  one upstream request whose answer they all share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import random
+import time
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+)
+
+from .errors import CircuitOpen, SourceRateLimited, SourceTimeout, SourceUnavailable
+
+__all__ = [
+    "BreakerState",
+    "CircuitBreaker",
+    "RetryPolicy",
+    "SingleFlight",
+    "is_retryable",
+    "retrying",
+]
+
+T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a failed attempt is repeated."""
+
+    max_attempts: int = 3
+    base_delay_s: float = 0.05
+    max_delay_s: float = 1.0
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Connect errors, 5xx and 429 are; timeouts and an open breaker are not."""
+    return isinstance(error, SourceUnavailable) and not isinstance(
+        error, SourceTimeout | CircuitOpen
+    )
+
+
+async def retrying(
+    attempt: Callable[[float], Awaitable[T]],
+    *,
+    platform: str,
+    deadline_s: float,
+    attempt_timeout_s: float,
+    policy: RetryPolicy,
+    rng: random.Random,
+) -> T:
+    """Run `attempt(timeout_s)` until it succeeds, a failure is final, or time is up.
+
+    Every attempt gets the smaller of `attempt_timeout_s` and what is left of
+    `deadline_s`; a wait that would end past the deadline is not begun.
+    """
+    started = time.monotonic()
+
+    def wait(state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, SourceRateLimited) and error.retry_after_s is not None:
+            return error.retry_after_s
+        ceiling = min(policy.max_delay_s, policy.base_delay_s * 2 ** (state.attempt_number - 1))
+        return rng.uniform(0, ceiling)
+
+    retry = AsyncRetrying(
+        retry=retry_if_exception(is_retryable),
+        stop=stop_after_attempt(policy.max_attempts) | stop_before_delay(deadline_s),
+        wait=wait,
+        reraise=True,
+    )
+    try:
+        async with asyncio.timeout(deadline_s):
+            async for round_ in retry:
+                with round_:
+                    left = deadline_s - (time.monotonic() - started)
+                    return await attempt(max(min(attempt_timeout_s, left), 0.001))
+    except TimeoutError:
+        raise SourceTimeout(platform, f"no answer within {deadline_s:g} s") from None
+    raise AssertionError("unreachable: tenacity re-raises the last failure")  # pragma: no cover
+
+
+class BreakerState(enum.Enum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+class CircuitBreaker:
+    """Per-platform breaker: `failure_threshold` unavailable calls in a row open it;
+    after `reset_after_s` one probe call is let through (half-open); its outcome
+    closes the breaker or opens it again."""
+
+    def __init__(
+        self,
+        platform: str,
+        *,
+        failure_threshold: int = 5,
+        reset_after_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.platform = platform
+        self.failure_threshold = failure_threshold
+        self.reset_after_s = reset_after_s
+        self._clock = clock
+        self._state = BreakerState.CLOSED
+        self._failures = 0
+        self._opened_at = 0.0
+        self._probing = False
+
+    @property
+    def state(self) -> BreakerState:
+        cooled = self._clock() - self._opened_at >= self.reset_after_s
+        if self._state is BreakerState.OPEN and cooled:
+            return BreakerState.HALF_OPEN
+        return self._state
+
+    def before_call(self) -> None:
+        """Raise `CircuitOpen` unless a call may go to the platform now."""
+        state = self.state
+        if state is BreakerState.OPEN or (state is BreakerState.HALF_OPEN and self._probing):
+            raise CircuitOpen(self.platform, "recent calls failed; not asking it for now")
+        if state is BreakerState.HALF_OPEN:
+            self._state = BreakerState.HALF_OPEN
+            self._probing = True
+
+    def record_success(self) -> None:
+        self._state = BreakerState.CLOSED
+        self._failures = 0
+        self._probing = False
+
+    def record_failure(self) -> None:
+        self._failures += 1
+        if self._probing or self._failures >= self.failure_threshold:
+            self._state = BreakerState.OPEN
+            self._opened_at = self._clock()
+        self._probing = False
+
+    async def call(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Run `work` under the breaker; only unavailability counts as a failure."""
+        self.before_call()
+        try:
+            result = await work()
+        except SourceUnavailable:
+            self.record_failure()
+            raise
+        except BaseException:
+            # The platform answered (even if badly): it is up. A cancelled probe
+            # frees the half-open slot for the next caller.
+            self._probing = False
+            raise
+        self.record_success()
+        return result
+
+
+class SingleFlight(Generic[K, T]):
+    """Identical calls in flight at once share one execution.
+
+    The shared work runs in its own task, so a caller that gives up (cancelled)
+    does not cancel it for the others still waiting.
+    """
+
+    def __init__(self) -> None:
+        self._inflight: dict[K, asyncio.Task[T]] = {}
+
+    async def run(self, key: K, work: Callable[[], Awaitable[T]]) -> T:
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(work())
+            self._inflight[key] = task
+            task.add_done_callback(lambda _: self._inflight.pop(key, None))
+        return await asyncio.shield(task)
+
+    def __len__(self) -> int:
+        return len(self._inflight)
