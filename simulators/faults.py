@@ -1,7 +1,8 @@
 """What every HTTP stand-in shares: request counts and injected faults.
 
 `SimulatorControls` is an ASGI middleware placed in front of a stand-in's own
-app. It serves the `/_sim/*` admin endpoints (stats, reset, down/up), counts
+app. It serves the `/_sim/*` admin endpoints (stats, reset, down/up,
+`fail-next?count=N` for a burst of N unavailable answers), counts
 every other request as "METHOD /path", and applies the fault knobs: a latency
 of MEAN ms with uniform JITTER, an error rate, and the down switch. What an
 "unavailable" answer looks like is the platform's own business (a JSON envelope,
@@ -53,6 +54,7 @@ class SimulatorState:
 
     faults: FaultSettings = field(default_factory=FaultSettings)
     down: bool = False
+    fail_next: int = 0  # the next N requests answer "unavailable" (a burst of errors)
     requests: Counter[str] = field(default_factory=Counter)
 
     def stats(self) -> dict[str, object]:
@@ -91,6 +93,10 @@ class SimulatorControls:
         if faults.latency_ms or faults.jitter_ms:
             delay = faults.latency_ms + self.rng.uniform(-faults.jitter_ms, faults.jitter_ms)
             await asyncio.sleep(max(delay, 0.0) / 1000)
+        if self.state.fail_next > 0:
+            self.state.fail_next -= 1
+            await self.unavailable()(scope, receive, send)
+            return
         if self.state.down or (faults.error_rate and self.rng.random() < faults.error_rate):
             await self.unavailable()(scope, receive, send)
             return
@@ -103,6 +109,10 @@ class SimulatorControls:
         if action == ("POST", "/_sim/reset-stats"):
             self.state.requests.clear()
             return JSONResponse(self.state.stats())
+        if action == ("POST", "/_sim/fail-next"):
+            count = request.query_params.get("count", "1")
+            self.state.fail_next = int(count) if count.isdigit() else 0
+            return JSONResponse({"fail_next": self.state.fail_next})
         if action in {("POST", "/_sim/down"), ("POST", "/_sim/up")}:
             self.state.down = request.url.path.endswith("/down")
             return JSONResponse({"down": self.state.down})

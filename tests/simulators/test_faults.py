@@ -68,3 +68,11 @@ def test_latency_parsing_and_validation():
         FaultSettings(error_rate=1.5)
     with pytest.raises(ValueError, match="negative"):
         FaultSettings(latency_ms=-1)
+
+
+async def test_a_burst_of_failures_then_normal_answers():
+    state = SimulatorState()
+    async with serve(make_app(state)) as url, httpx.AsyncClient(base_url=url) as client:
+        assert (await client.post("/_sim/fail-next?count=2")).json() == {"fail_next": 2}
+        statuses = [(await client.get("/thing")).status_code for _ in range(4)]
+        assert statuses == [503, 503, 200, 200]
