@@ -1,0 +1,169 @@
+"""The credit platform connector: subjects' credit records, in signed batch queries.
+
+    CreditConnector.subjects(keys) -> SourceResult[SubjectKey, CreditSubject]
+
+One `POST /api/v2/subjects:batchQuery` per 100 subjects (PERSON and ORG keys may
+share a batch), always with `includeInactive: true`: the gateway judges record
+visibility itself on the as-of date (DOMAIN.md), so it needs REPAIRED, REVOKED
+and expired records too. Every attempt is signed afresh (`credit_signing`);
+answers are checked before they are believed (`credit_parse`).
+
+Upstream failures are translated here, once, into `connectors.errors`:
+
+    401 (E4010 E4011 E4012), 403          SourceAuthError      not retried
+    429 E4290                             SourceRateLimited    retried after Retry-After
+    503 E5030, any 5xx, connect errors    SourceUnavailable    retried
+    an attempt's read/write timeout       SourceTimeout        not retried
+    400 E4000, 413 E4130, any other answer
+    that is not HTTP 200, an untrustworthy
+    answer                                SourceProtocolError  not retried
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import json
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+import httpx
+
+from .base import Platform, SourceResult
+from .credit_parse import error_code, parse_batch_answer, success_data
+from .credit_signing import signed_headers
+from .errors import (
+    SourceAuthError,
+    SourceError,
+    SourceProtocolError,
+    SourceRateLimited,
+    SourceTimeout,
+    SourceUnavailable,
+)
+from .records import CreditSubject, SubjectKey
+from .settings import CreditSettings
+
+__all__ = ["BATCH_QUERY_PATH", "MAX_ANSWER_BYTES", "CreditConnector"]
+
+BATCH_QUERY_PATH = "/api/v2/subjects:batchQuery"
+# 100 subjects with thousands of records each stay well below this; an answer
+# above it is refused rather than held in memory.
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
+
+
+class CreditConnector:
+    """Client of the provincial public credit information platform (UPSTREAMS.md §1)."""
+
+    batch_limit = 100
+
+    def __init__(
+        self,
+        settings: CreditSettings,
+        client: httpx.AsyncClient,
+        *,
+        platform: Platform | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """`client` is shared and owned by the caller; `clock` (unix seconds) stamps
+        each request's X-Timestamp; `platform` carries breaker, retry policy and
+        single-flight, shared by every connector instance of this platform."""
+        self.settings = settings
+        self.platform = platform or Platform("credit", settings, self.batch_limit)
+        self._client = client
+        self._clock = clock
+        # Built once, so a bad configured URL fails at start, not on the first query.
+        self._batch_query_url = httpx.URL(settings.url.rstrip("/") + BATCH_QUERY_PATH)
+
+    async def subjects(self, keys: Iterable[SubjectKey]) -> SourceResult[SubjectKey, CreditSubject]:
+        """A `CreditSubject` for every key (name None and no records when unknown).
+
+        Keys must be canonical, valid identifiers (the gateway validates them
+        first): the platform refuses a whole batch holding an invalid one.
+        """
+        return await self.platform.batched("subjects", keys, self._fetch_subjects)
+
+    async def _fetch_subjects(
+        self, chunk: Sequence[SubjectKey], timeout_s: float
+    ) -> tuple[Mapping[SubjectKey, CreditSubject], dt.datetime]:
+        subjects = [{"type": key.type.value, "code": key.code} for key in chunk]
+        body = json.dumps({"subjects": subjects, "includeInactive": True}).encode()
+        payload = await self._post(self._batch_query_url, body, timeout_s)
+        data = success_data(self.platform.name, payload)
+        return parse_batch_answer(self.platform.name, chunk, data)
+
+    async def _post(self, url: httpx.URL, body: bytes, timeout_s: float) -> bytes:
+        """POST one signed attempt; the body of an HTTP 200 answer, else a SourceError."""
+        name = self.platform.name
+        headers = {
+            "Content-Type": "application/json",
+            **signed_headers(
+                app_key=self.settings.app_key,
+                app_secret=self.settings.app_secret.get_secret_value(),
+                method="POST",
+                url=url,
+                body=body,
+                clock=self._clock,
+            ),
+        }
+        try:
+            # httpx bounds each read; the attempt as a whole is bounded here.
+            async with asyncio.timeout(timeout_s):
+                request = self._client.stream(
+                    "POST", url, content=body, headers=headers, timeout=timeout_s
+                )
+                async with request as response:
+                    payload = await _read_bounded(name, response)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise SourceUnavailable(name, f"could not connect ({type(exc).__name__})") from None
+        except (TimeoutError, httpx.TimeoutException):
+            raise SourceTimeout(name, f"no answer within {timeout_s:g} s") from None
+        except httpx.TransportError as exc:
+            raise SourceUnavailable(name, f"connection failed ({type(exc).__name__})") from None
+        if response.status_code != httpx.codes.OK:
+            raise self._refusal(response, payload)
+        return payload
+
+    def _refusal(self, response: httpx.Response, payload: bytes) -> SourceError:
+        """The error for an answer other than HTTP 200, by status first, then code."""
+        name, status = self.platform.name, response.status_code
+        label = error_code(payload) or f"HTTP {status}"
+        if status in (httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN):
+            return SourceAuthError(name, f"credentials refused ({label})")
+        if status == httpx.codes.TOO_MANY_REQUESTS:
+            wait = _retry_after_s(response.headers.get("retry-after"), self._clock())
+            return SourceRateLimited(name, f"rate limited ({label})", wait)
+        if status >= httpx.codes.INTERNAL_SERVER_ERROR:
+            return SourceUnavailable(name, f"unavailable ({label})")
+        return SourceProtocolError(name, f"request refused ({label})")
+
+
+async def _read_bounded(platform: str, response: httpx.Response) -> bytes:
+    too_large = SourceProtocolError(platform, f"answer over {MAX_ANSWER_BYTES} bytes")
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+        raise too_large
+    payload = bytearray()
+    async for part in response.aiter_bytes():
+        payload += part
+        if len(payload) > MAX_ANSWER_BYTES:
+            raise too_large
+    return bytes(payload)
+
+
+def _retry_after_s(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a Retry-After header (delay-seconds or HTTP-date)."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:  # "-0000": UTC, origin unknown (RFC 5322)
+            when = when.replace(tzinfo=dt.UTC)
+        seconds = when.timestamp() - now
+    return max(seconds, 0.0) if math.isfinite(seconds) else None
