@@ -96,15 +96,20 @@ class Platform:
         operation: str,
         keys: Iterable[K],
         fetch: Callable[[Sequence[K], float], Awaitable[tuple[Mapping[K, T], dt.datetime]]],
+        *,
+        batch_limit: int | None = None,
     ) -> SourceResult[K, T]:
         """Run `fetch(chunk, attempt_timeout_s)` for every chunk of `keys`.
+
+        `batch_limit` overrides the platform's for operations that take fewer keys.
 
         `fetch` makes ONE upstream request (following pages is its own business)
         and returns the records by key plus the platform's as-of time; it raises
         a `SourceError` on failure, a retryable one when repeating may help.
         """
         unique = list(dict.fromkeys(keys))
-        chunks = [unique[i : i + self.batch_limit] for i in range(0, len(unique), self.batch_limit)]
+        size = batch_limit or self.batch_limit
+        chunks = [unique[i : i + size] for i in range(0, len(unique), size)]
         outcomes = await asyncio.gather(*(self._chunk(operation, chunk, fetch) for chunk in chunks))
         values: dict[K, T] = {}
         errors: dict[K, SourceError] = {}
