@@ -30,7 +30,7 @@ from .errors import SourceError, SourceProtocolError
 from .resilience import CircuitBreaker, RetryPolicy, SingleFlight, retrying
 from .settings import PlatformSettings
 
-__all__ = ["CallStatus", "Platform", "SourceResult", "check_answer", "now_shanghai"]
+__all__ = ["SHANGHAI", "CallStatus", "Platform", "SourceResult", "check_answer", "now_shanghai"]
 
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")

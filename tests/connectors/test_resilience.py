@@ -175,7 +175,7 @@ async def test_answers_that_are_not_unavailability_do_not_open_the_breaker():
 
 
 async def test_single_flight_shares_one_execution_and_forgets_it_afterwards():
-    flights = SingleFlight()
+    flights: SingleFlight[str, int] = SingleFlight()
     calls = 0
     release = asyncio.Event()
 
@@ -195,7 +195,7 @@ async def test_single_flight_shares_one_execution_and_forgets_it_afterwards():
 
 
 async def test_single_flight_shares_failures_too():
-    flights = SingleFlight()
+    flights: SingleFlight[str, int] = SingleFlight()
 
     async def broken():
         raise SourceUnavailable("p", "down")
