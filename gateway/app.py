@@ -1,12 +1,15 @@
 """The gateway's ASGI app: GraphQL endpoint, liveness and readiness.
 
-Thin by design: it assembles the parts (settings, platform probes, schema) and
-owns the resources that live as long as the process (the shared HTTP client).
+Thin by design: it assembles the parts (settings, connectors, schema) and owns
+what lives as long as the process: the shared HTTP client and the connectors
+(with their breakers and in-flight request sharing). Everything per request —
+the DataLoaders above all — is made anew for each request.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import AsyncIterator
 from functools import partial
 
@@ -18,29 +21,47 @@ from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from connectors.base import SHANGHAI
+from connectors.bundle import Connectors, build_connectors
 from connectors.probe import probe_all
 from schema import build_schema
 from schema.context import RequestContext
+from schema.loaders import Loaders
 
 from .settings import Settings
 
 __all__ = ["create_app"]
 
 
+def _today() -> dt.date:
+    return dt.datetime.now(SHANGHAI).date()
+
+
 class _GraphQLEndpoint(GraphQL[RequestContext, None]):
-    def __init__(self, context: RequestContext, *, graphiql: bool) -> None:
-        super().__init__(build_schema(), graphql_ide="graphiql" if graphiql else None)
-        self._context = context
+    def __init__(
+        self, settings: Settings, connectors: Connectors, client: httpx.AsyncClient
+    ) -> None:
+        development = settings.gateway.mode == "development"
+        super().__init__(build_schema(), graphql_ide="graphiql" if development else None)
+        self._connectors = connectors
+        self._probe = partial(probe_all, settings.platforms, client)
+        self._anonymous_reads = development
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
-        return self._context
+        return RequestContext(
+            loaders=Loaders(self._connectors),
+            probe_sources=self._probe,
+            today=_today,
+            anonymous_reads=self._anonymous_reads,
+        )
 
 
 def create_app(settings: Settings) -> Starlette:
     """The gateway for `settings`; start it with any ASGI server."""
     client = httpx.AsyncClient(limits=httpx.Limits(max_connections=200))
+    connectors = build_connectors(settings.platforms, client)
     probe = partial(probe_all, settings.platforms, client)
 
     async def healthz(request: Request) -> JSONResponse:
@@ -58,16 +79,20 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with client:
-            yield
+            try:
+                yield
+            finally:
+                await connectors.close()
 
-    graphql = _GraphQLEndpoint(
-        RequestContext(probe_sources=probe), graphiql=settings.gateway.mode == "development"
-    )
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route(
+                "/graphql", _GraphQLEndpoint(settings, connectors, client), methods=["GET", "POST"]
+            ),
         ],
         lifespan=lifespan,
     )
+    app.state.connectors = connectors  # for metrics and tests: breaker state, request counts
+    return app

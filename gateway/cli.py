@@ -49,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="dataset, stand-ins and gateway on loopback")
     demo.add_argument("--port", type=int, default=8000, help="gateway port (default 8000)")
+    _standin_ports(demo)
     demo.set_defaults(command=_demo)
 
     serve = commands.add_parser("serve", help="the gateway alone, against configured platforms")
@@ -67,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     sims.add_argument("--court-token-ttl-s", type=int, default=3600, metavar="N")
     sims.add_argument("--court-rate-limit", type=int, default=20, metavar="N")
     sims.add_argument("--host", default="127.0.0.1")
+    _standin_ports(sims)
     sims.set_defaults(command=_simulators)
 
     gen = commands.add_parser("generate", help="the synthetic dataset")
@@ -80,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-schema", help="write schema/schema.graphql")
     export.set_defaults(command=_export_schema)
     return parser
+
+
+def _standin_ports(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--credit-port", type=int, default=9101, metavar="N")
+    parser.add_argument("--procurement-port", type=int, default=9102, metavar="N")
+    parser.add_argument("--court-port", type=int, default=9103, metavar="N")
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -106,6 +114,9 @@ def _simulators(args: argparse.Namespace) -> int:
     options = StandinOptions(
         dataset=_existing_dataset(args.dataset),
         host=args.host,
+        credit_port=args.credit_port,
+        procurement_port=args.procurement_port,
+        court_port=args.court_port,
         faults=FaultSettings(latency_ms=latency, jitter_ms=jitter, error_rate=args.error_rate),
         archive_dsn=args.archive_dsn,
         court_token_ttl_s=args.court_token_ttl_s,
@@ -137,12 +148,20 @@ def _demo(args: argparse.Namespace) -> int:
     if not (dataset / "manifest.json").exists():
         print(f"generating the demo dataset in {dataset} (once) ...", flush=True)
         generate(dataset, GeneratorOptions())
-    standins = build_standins(StandinOptions(dataset=dataset))
-    urls = {
-        "credit": f"http://127.0.0.1:{StandinOptions.credit_port}",
-        "procurement": f"http://127.0.0.1:{StandinOptions.procurement_port}",
-        "court": f"http://127.0.0.1:{StandinOptions.court_port}",
+    ports = {
+        "credit": args.credit_port,
+        "procurement": args.procurement_port,
+        "court": args.court_port,
     }
+    standins = build_standins(
+        StandinOptions(
+            dataset=dataset,
+            credit_port=ports["credit"],
+            procurement_port=ports["procurement"],
+            court_port=ports["court"],
+        )
+    )
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     config_file = DEMO_DATA / "demo-gateway.toml"
     _write_private(config_file, gateway_config_toml(standins, urls))
     settings = load_settings(config_file, gateway={"port": args.port, "mode": "development"})

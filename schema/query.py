@@ -1,20 +1,64 @@
-"""The root `Query` type."""
+"""The root `Query` type: look-ups by identifier, and the platforms' reachability.
+
+Identifiers are validated (and normalised) before any platform is asked; the
+purpose decides which platforms are consulted at all.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import strawberry
 from strawberry.types import Info
 
-from .context import RequestContext
-from .types import SourceName, SourceStatus
+from connectors.identifiers import InvalidIdentifier, normalise_credit_code, normalise_id_number
+
+from .context import RequestContext, require_reader
+from .errors import invalid_identifier, purpose_not_applicable
+from .organization import Organization
+from .person import Person
+from .purposes import sources_for
+from .subjects import Consulted
+from .types import Purpose, SourceName, SourceStatus, SubjectKind
 
 __all__ = ["Query"]
+
+Ctx = Info[RequestContext, None]
+
+
+def _consulted(info: Ctx, purpose: Purpose, kind: SubjectKind, as_of: dt.date | None) -> Consulted:
+    require_reader(info.context)
+    sources = sources_for(purpose, kind)
+    if sources is None:
+        raise purpose_not_applicable(purpose, kind)
+    return Consulted(sources, as_of or info.context.today())
 
 
 @strawberry.type
 class Query:
+    @strawberry.field(description="A person by resident ID number (18 digits; 15 are converted).")
+    def person(
+        self, info: Ctx, id_number: str, purpose: Purpose, as_of: dt.date | None = None
+    ) -> Person | None:
+        try:
+            key = normalise_id_number(id_number, "idNumber")
+        except InvalidIdentifier as error:
+            raise invalid_identifier(error) from None
+        return Person(key=key, consulted=_consulted(info, purpose, SubjectKind.PERSON, as_of))
+
+    @strawberry.field(description="An organisation by unified social credit code.")
+    def organization(
+        self, info: Ctx, credit_code: str, purpose: Purpose, as_of: dt.date | None = None
+    ) -> Organization | None:
+        try:
+            key = normalise_credit_code(credit_code, "creditCode")
+        except InvalidIdentifier as error:
+            raise invalid_identifier(error) from None
+        consulted = _consulted(info, purpose, SubjectKind.ORGANIZATION, as_of)
+        return Organization(key=key, consulted=consulted)
+
     @strawberry.field(description="Each platform's reachability, checked now.")
-    async def sources(self, info: Info[RequestContext, None]) -> list[SourceStatus]:
+    async def sources(self, info: Ctx) -> list[SourceStatus]:
         probes = await info.context.probe_sources()
         return [
             SourceStatus(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -35,3 +36,13 @@ def postgres_dsn() -> Iterator[str]:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+@pytest.fixture(scope="session")
+def small_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated dataset small enough to build in a moment, shared by the session."""
+    from simulators.generator import GeneratorOptions, generate
+
+    out = tmp_path_factory.mktemp("dataset")
+    generate(out, GeneratorOptions(persons=1_500, orgs=400, seed=7))
+    return out

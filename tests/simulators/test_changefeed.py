@@ -4,7 +4,8 @@ from simulators.changefeed import ChangeFeed, InvalidCursor
 
 
 def read_all(feed, limit):
-    seen, cursor = [], None
+    seen: list[dict[str, object]] = []
+    cursor = None
     while True:
         page, cursor = feed.page(cursor, limit)
         if not page:

@@ -1,0 +1,276 @@
+"""The access log's hash chains: how an entry is hashed, and how a log is verified.
+
+Every writer process keeps its own chain (`chain_id`, random per `AccessLog`),
+numbered 1, 2, 3, ... without gaps. An entry's `hash` is SHA-256 over the
+canonical serialisation of everything stored for it — its fields, its report
+rows, `chain_id`, `seq` and `prev_hash` (the previous entry's hash, or
+`GENESIS` for seq 1) — as sorted-key compact JSON in UTF-8.
+
+Each chain also has a head record (last seq and hash) updated in the same
+commit as its entries. What verification can and cannot see:
+
+- an edited field or report row: the entry's hash no longer matches (EDITED);
+- an edit whose hash was recomputed: the next entry's `prev_hash`, or the head
+  record for the last entry, no longer matches (EDITED, at the link);
+- a deleted entry in the middle or at the start: a seq gap (MISSING);
+- deleted entries at the end of a chain: the head record names a later seq
+  (MISSING) — a pure chain could not see this;
+- two entries swapped (or one moved): the entry's hash is valid only for
+  another seq (REORDERED, naming the seq it was written as);
+- NOT detectable: a whole chain deleted together with its head record, or a
+  consistent rewrite by someone who recomputes every hash and the head. Against
+  those, keep the database account append-only (the tables' guard triggers,
+  no UPDATE/DELETE grant) and copy `VerifyReport.heads` somewhere else now and
+  then: a later verify that no longer reaches those heads shows the loss.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import itertools
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from .access_log_entry import Entry, ReportRow
+
+__all__ = [
+    "GENESIS",
+    "BreakKind",
+    "BrokenLink",
+    "ChainHead",
+    "ChainedEntry",
+    "VerifyReport",
+    "chain_entries",
+    "entry_hash",
+    "verify_chains",
+]
+
+GENESIS = "0" * 64
+"""The `prev_hash` of every chain's first entry."""
+
+
+@dataclass(frozen=True)
+class ChainedEntry:
+    """An entry with its place in a chain, as stored."""
+
+    chain_id: str
+    seq: int
+    prev_hash: str
+    hash: str
+    entry: Entry
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """A chain's head record: its last committed seq and that entry's hash."""
+
+    chain_id: str
+    seq: int
+    hash: str
+
+
+class BreakKind(enum.StrEnum):
+    EDITED = "edited"
+    MISSING = "missing"
+    REORDERED = "reordered"
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    """The first place where a chain does not hold."""
+
+    chain_id: str
+    seq: int
+    kind: BreakKind
+    detail: str
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of walking every chain, stopping at the first broken link.
+
+    `entries` counts the entries checked (all of them when the log is intact);
+    `heads` lists each intact chain's head, to be kept elsewhere as an anchor.
+    """
+
+    chains: int
+    entries: int
+    broken: BrokenLink | None
+    heads: tuple[ChainHead, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+    def summary(self) -> str:
+        """One line for a person: intact, or where the first broken link is."""
+        if self.broken is None:
+            return f"access log intact: {self.chains} chains, {self.entries} entries verified"
+        link = self.broken
+        return f"access log BROKEN: chain {link.chain_id} seq {link.seq} {link.kind}: {link.detail}"
+
+
+def _report_payload(report: ReportRow) -> dict[str, object]:
+    return {
+        "report_id": report.report_id,
+        "actor": report.actor,
+        "subject": report.subject,
+        "purpose": report.purpose,
+        "as_of": report.as_of.isoformat(),
+        "verdict": report.verdict,
+        "credit_record_ids": list(report.credit_record_ids),
+    }
+
+
+def entry_hash(chain_id: str, seq: int, prev_hash: str, entry: Entry) -> str:
+    """SHA-256 (hex) of the canonical serialisation of everything stored for an entry."""
+    payload = {
+        "chain_id": chain_id,
+        "seq": seq,
+        "prev_hash": prev_hash,
+        "time": entry.time.isoformat(timespec="microseconds"),
+        "actor": entry.actor,
+        "role": entry.role,
+        "unit": entry.unit,
+        "purpose": entry.purpose,
+        "subjects": list(entry.subjects),
+        "fields": list(entry.fields),
+        "verdicts": list(entry.verdicts),
+        "policy_version": entry.policy_version,
+        "rule_set_version": entry.rule_set_version,
+        "request_id": entry.request_id,
+        "outcome": entry.outcome,
+        # Stored rows come back ordered by id, so hash them in that order.
+        "reports": [
+            _report_payload(report)
+            for report in sorted(entry.reports, key=lambda report: report.report_id)
+        ],
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def chain_entries(
+    chain_id: str, first_seq: int, prev_hash: str, entries: Sequence[Entry]
+) -> list[ChainedEntry]:
+    """`entries` linked onto a chain whose next seq is `first_seq`."""
+    chained: list[ChainedEntry] = []
+    for seq, entry in enumerate(entries, start=first_seq):
+        digest = entry_hash(chain_id, seq, prev_hash, entry)
+        chained.append(ChainedEntry(chain_id, seq, prev_hash, digest, entry))
+        prev_hash = digest
+    return chained
+
+
+def verify_chains(rows: Iterable[ChainedEntry], heads: Mapping[str, ChainHead]) -> VerifyReport:
+    """Walk `rows` (ordered by chain_id, seq) against the head records.
+
+    Chains are checked in chain_id order, including chains that have a head
+    record but no entries left; the walk stops at the first broken link.
+    """
+    by_chain: Iterator[tuple[str, Iterator[ChainedEntry]]] = itertools.groupby(
+        rows, key=lambda row: row.chain_id
+    )
+    # Chains with a head but no rows must be reported in their chain_id turn too.
+    head_ids = iter(sorted(heads))
+    next_head_id = next(head_ids, None)
+    chains = entries = 0
+    intact: list[ChainHead] = []
+
+    def check(chain_id: str, chain_rows: Iterable[ChainedEntry]) -> BrokenLink | None:
+        nonlocal chains, entries
+        chains += 1
+        checked, broken = _check_chain(chain_id, chain_rows, heads.get(chain_id))
+        entries += checked
+        if broken is None and chain_id in heads:
+            intact.append(heads[chain_id])
+        return broken
+
+    for chain_id, chain_rows in by_chain:
+        while next_head_id is not None and next_head_id <= chain_id:
+            if next_head_id < chain_id and (broken := check(next_head_id, ())):
+                return VerifyReport(chains, entries, broken)
+            next_head_id = next(head_ids, None)
+        if broken := check(chain_id, chain_rows):
+            return VerifyReport(chains, entries, broken)
+    while next_head_id is not None:
+        if broken := check(next_head_id, ()):
+            return VerifyReport(chains, entries, broken)
+        next_head_id = next(head_ids, None)
+    return VerifyReport(chains, entries, None, tuple(intact))
+
+
+def _check_chain(
+    chain_id: str, rows: Iterable[ChainedEntry], head: ChainHead | None
+) -> tuple[int, BrokenLink | None]:
+    """(entries checked, the first broken link or None) for one chain's rows."""
+    expected_seq, expected_prev = 1, GENESIS
+    checked = 0
+
+    def broken(seq: int, kind: BreakKind, detail: str) -> tuple[int, BrokenLink]:
+        return checked, BrokenLink(chain_id, seq, kind, detail)
+
+    for row in rows:
+        # The primary key (chain_id, seq) and the ORDER BY make seq strictly
+        # increasing, so a seq other than the expected one is a gap.
+        if row.seq != expected_seq:
+            return broken(expected_seq, BreakKind.MISSING, _gap(expected_seq, row.seq - 1))
+        if entry_hash(chain_id, row.seq, row.prev_hash, row.entry) != row.hash:
+            last_seq = max(head.seq if head else 0, row.seq)
+            written_as = _written_as(row, last_seq)
+            if written_as is not None:
+                detail = f"the entry stored at seq {row.seq} was written as seq {written_as}"
+                return broken(row.seq, BreakKind.REORDERED, detail)
+            return broken(row.seq, BreakKind.EDITED, "its content does not match its hash")
+        if row.prev_hash != expected_prev:
+            detail = (
+                "its prev_hash is not the chain's start"
+                if row.seq == 1
+                else f"its prev_hash does not match the hash of seq {row.seq - 1}: "
+                "one of the two was rewritten with a recomputed hash"
+            )
+            return broken(row.seq, BreakKind.EDITED, detail)
+        checked += 1
+        expected_seq, expected_prev = row.seq + 1, row.hash
+    return checked, _check_head(chain_id, expected_seq - 1, expected_prev, head)
+
+
+def _check_head(
+    chain_id: str, last_seq: int, last_hash: str, head: ChainHead | None
+) -> BrokenLink | None:
+    if head is None:
+        detail = "the chain's head record is missing"
+        return BrokenLink(chain_id, last_seq, BreakKind.MISSING, detail)
+    if head.seq > last_seq:
+        return BrokenLink(chain_id, last_seq + 1, BreakKind.MISSING, _gap(last_seq + 1, head.seq))
+    if head.seq < last_seq:
+        detail = f"the chain's head record ends at seq {head.seq}, before its last entry"
+        return BrokenLink(chain_id, head.seq + 1, BreakKind.EDITED, detail)
+    if head.hash != last_hash:
+        detail = "its hash does not match the chain's head record"
+        return BrokenLink(chain_id, last_seq, BreakKind.EDITED, detail)
+    return None
+
+
+def _gap(first: int, last: int) -> str:
+    if first == last:
+        return f"entry seq {first} is absent"
+    return f"entries seq {first}..{last} are absent"
+
+
+def _written_as(row: ChainedEntry, last_seq: int) -> int | None:
+    """The seq under which the row's content hashes to its stored hash, if any.
+
+    Searched outwards from the row's own place, since moved rows usually sit
+    near where they were written; this runs once per verify, at the first break.
+    """
+    for distance in range(1, last_seq):
+        for seq in (row.seq - distance, row.seq + distance):
+            if (
+                1 <= seq <= last_seq
+                and entry_hash(row.chain_id, seq, row.prev_hash, row.entry) == row.hash
+            ):
+                return seq
+    return None

@@ -1,0 +1,226 @@
+"""The `Person` type: one person's data from every platform the purpose consults."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+from strawberry.types import Info
+
+from connectors import records as r
+from connectors.identifiers import id_number_birth_date
+from connectors.records import SubjectKey, SubjectType
+
+from .context import RequestContext
+from .in_force import sanction_in_force
+from .records import BusinessRole, ConsumptionRestriction, CreditRecord, EnforcementEntry
+from .subjects import Consulted, source_status
+from .types import SourceName, SourceStatus, SubjectRef
+
+__all__ = ["CivilServant", "Person"]
+
+Ctx = Info[RequestContext, None]
+
+
+@strawberry.type
+class PositionChange:
+    position: str | None
+    rank_level: str | None
+    unit: SubjectRef | None
+    start_date: dt.date | None
+    end_date: dt.date | None
+
+
+@strawberry.type
+class Assessment:
+    year: int
+    grade: str
+
+
+@strawberry.type
+class Sanction:
+    sanction_id: strawberry.ID
+    kind: str
+    decision_no: str | None
+    authority: str | None
+    decision_date: dt.date | None
+    period_months: int | None
+    reason: str | None
+    revoked_date: dt.date | None
+    disclosure: str | None
+    in_force: bool
+
+
+@strawberry.type
+class Investigation:
+    case_id: strawberry.ID
+    authority: str | None
+    opened_date: dt.date | None
+    closed_date: dt.date | None
+
+
+@strawberry.type
+class MattersReportCheck:
+    year: int
+    check_date: dt.date
+    result: str
+
+
+@strawberry.type
+class Honour:
+    year: int
+    title: str
+    level: str | None
+
+
+@strawberry.type
+class CivilServant:
+    unit: SubjectRef | None
+    position: str | None
+    rank_level: str | None
+    status: str | None
+    position_history: list[PositionChange] | None
+    assessments: list[Assessment] | None
+    sanctions: list[Sanction] | None
+    investigations: list[Investigation] | None
+    matters_report_checks: list[MattersReportCheck] | None
+    honours: list[Honour] | None
+
+    @classmethod
+    def of(cls, file: r.CivilServantFile, as_of: dt.date) -> CivilServant:
+        return cls(
+            unit=SubjectRef.organization(file.unit_code, file.unit_name),
+            position=file.position,
+            rank_level=file.rank_level,
+            status=file.status,
+            position_history=[
+                PositionChange(
+                    position=change.position,
+                    rank_level=change.rank_level,
+                    unit=SubjectRef.organization(change.unit_code, None),
+                    start_date=change.start_date,
+                    end_date=change.end_date,
+                )
+                for change in file.position_history
+            ],
+            assessments=[Assessment(year=a.year, grade=a.grade) for a in file.assessments],
+            sanctions=[
+                Sanction(
+                    sanction_id=strawberry.ID(s.sanction_id),
+                    kind=s.kind,
+                    decision_no=s.decision_no,
+                    authority=s.authority,
+                    decision_date=s.decision_date,
+                    period_months=s.period_months,
+                    reason=s.reason,
+                    revoked_date=s.revoked_date,
+                    disclosure=s.disclosure,
+                    in_force=sanction_in_force(s, as_of),
+                )
+                for s in file.sanctions
+            ],
+            investigations=[
+                Investigation(
+                    case_id=strawberry.ID(i.case_id),
+                    authority=i.authority,
+                    opened_date=i.opened_date,
+                    closed_date=i.closed_date,
+                )
+                for i in file.investigations
+            ],
+            matters_report_checks=[
+                MattersReportCheck(year=c.year, check_date=c.check_date, result=c.result)
+                for c in file.matters_report_checks
+            ],
+            honours=[Honour(year=h.year, title=h.title, level=h.level) for h in file.honours],
+        )
+
+
+@strawberry.type
+class Person:
+    """A person, keyed by resident ID number; source-backed fields are null when
+    their platform failed (with an error) or is not consulted for the purpose."""
+
+    key: strawberry.Private[str]  # the validated ID number every platform is asked with
+    consulted: strawberry.Private[Consulted]
+
+    @strawberry.field
+    def id_number(self) -> str | None:
+        return self.key
+
+    @strawberry.field
+    async def name(self, info: Ctx) -> str | None:
+        """As the credit platform's registry has it, else as the archive has it."""
+        subject = await self._credit(info)
+        if subject is not None and subject.name:
+            return subject.name
+        file = await self.consulted.load(SourceName.ARCHIVE, info.context.loaders.archive, self.key)
+        return file.name if file else None
+
+    @strawberry.field(description="M or F, from the 17th digit of the ID number.")
+    def gender(self) -> str | None:
+        return "M" if int(self.key[16]) % 2 else "F"
+
+    @strawberry.field(description="YYYY-MM-DD, from the ID number.")
+    def birth_date(self) -> str | None:
+        born = id_number_birth_date(self.key)
+        return born.isoformat() if born else None
+
+    @strawberry.field
+    async def civil_servant(self, info: Ctx) -> CivilServant | None:
+        file = await self.consulted.load(SourceName.ARCHIVE, info.context.loaders.archive, self.key)
+        return CivilServant.of(file, self.consulted.as_of) if file else None
+
+    @strawberry.field
+    async def credit_records(
+        self, info: Ctx, include_inactive: bool | None = False
+    ) -> list[CreditRecord] | None:
+        return await self.consulted.credit_records(
+            info.context.loaders, SubjectKey(SubjectType.PERSON, self.key), include_inactive
+        )
+
+    @strawberry.field
+    async def enforcement(
+        self, info: Ctx, include_inactive: bool | None = False
+    ) -> list[EnforcementEntry] | None:
+        return await self.consulted.enforcement(info.context.loaders, self.key, include_inactive)
+
+    @strawberry.field
+    async def consumption_restrictions(self, info: Ctx) -> list[ConsumptionRestriction] | None:
+        orders = await self.consulted.load(
+            SourceName.COURT, info.context.loaders.restrictions, self.key
+        )
+        return None if orders is None else [ConsumptionRestriction.of(o) for o in orders]
+
+    @strawberry.field
+    async def business_roles(self, info: Ctx) -> list[BusinessRole] | None:
+        person = await self.consulted.load(
+            SourceName.PROCUREMENT, info.context.loaders.representatives, self.key
+        )
+        return None if person is None else [BusinessRole.of(role) for role in person.roles]
+
+    @strawberry.field(description="Each consulted platform: answered or not, and when.")
+    async def sources(self, info: Ctx) -> list[SourceStatus]:
+        loaders = info.context.loaders
+        checks = {
+            SourceName.CREDIT_PLATFORM: lambda: source_status(
+                SourceName.CREDIT_PLATFORM, loaders.credit, SubjectKey(SubjectType.PERSON, self.key)
+            ),
+            SourceName.PROCUREMENT: lambda: source_status(
+                SourceName.PROCUREMENT, loaders.representatives, self.key
+            ),
+            SourceName.COURT: lambda: source_status(
+                SourceName.COURT, loaders.enforcement, self.key
+            ),
+            SourceName.ARCHIVE: lambda: source_status(
+                SourceName.ARCHIVE, loaders.archive, self.key
+            ),
+        }
+        return await self.consulted.statuses(checks)
+
+    async def _credit(self, info: Ctx) -> r.CreditSubject | None:
+        return await self.consulted.load(
+            SourceName.CREDIT_PLATFORM,
+            info.context.loaders.credit,
+            SubjectKey(SubjectType.PERSON, self.key),
+        )

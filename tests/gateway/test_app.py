@@ -1,0 +1,63 @@
+"""The gateway's health endpoints against the real stand-ins over loopback."""
+
+import httpx
+import pytest
+
+from gateway.settings import load_settings
+from tests.stack import gateway, platforms, running_stack
+
+SOURCES = "{ sources { source ok error } }"
+
+
+@pytest.fixture(autouse=True)
+def no_outside_configuration(monkeypatch):
+    monkeypatch.delenv("CREDGATE_CONFIG", raising=False)
+
+
+async def test_all_platforms_ready_and_reported_in_graphql(small_dataset, tmp_path):
+    async with running_stack(small_dataset, tmp_path) as stack:
+        assert (await stack.client.get("/healthz")).json() == {"status": "ok"}
+        ready = await stack.client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert set(ready.json()["platforms"]) == {"credit", "procurement", "court", "archive"}
+        answer = await stack.query(SOURCES)
+        assert "errors" not in answer
+        assert answer["data"]["sources"] == [
+            {"source": name, "ok": True, "error": None}
+            for name in ("CREDIT_PLATFORM", "PROCUREMENT", "COURT", "ARCHIVE")
+        ]
+
+
+async def test_a_platform_that_is_down_is_named(small_dataset, tmp_path):
+    async with running_stack(small_dataset, tmp_path) as stack, httpx.AsyncClient() as admin:
+        await admin.post(f"{stack.urls['court']}/_sim/down")
+        ready = await stack.client.get("/readyz")
+        assert ready.status_code == 503
+        found = ready.json()["platforms"]
+        assert found["court"]["ok"] is False
+        assert "503" in found["court"]["error"]
+        assert all(found[name]["ok"] for name in ("credit", "procurement", "archive"))
+        sources = (await stack.query(SOURCES))["data"]["sources"]
+        court = next(s for s in sources if s["source"] == "COURT")
+        assert court["ok"] is False
+
+
+async def test_unreachable_platforms_and_missing_archive(small_dataset, tmp_path):
+    async with platforms(small_dataset, tmp_path) as (_, _, config):
+        settings = load_settings(config)
+    # The stand-ins have stopped: nothing listens on their ports any more.
+    (tmp_path / "archive.db").unlink()
+    async with gateway(settings) as (_, client):
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503
+        found = ready.json()["platforms"]
+        assert not any(p["ok"] for p in found.values())
+        assert "unreachable" in found["credit"]["error"]
+        assert "unable to open" in found["archive"]["error"]
+
+
+async def test_graphiql_in_development_mode(small_dataset, tmp_path):
+    async with running_stack(small_dataset, tmp_path) as stack:
+        page = await stack.client.get("/graphql", headers={"accept": "text/html"})
+        assert page.status_code == 200
+        assert "graphiql" in page.text.lower()
