@@ -19,11 +19,12 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
+from benchmarks.load import http_request, run_load
 from connectors.credit_signing import signed_headers
 from gateway.settings import load_settings
 from simulators.generator import GeneratorOptions, generate
@@ -62,25 +63,9 @@ def _soap(username: str, password: str, codes: list[str]) -> bytes:
     ).encode()
 
 
-async def _drive(
-    name: str, call: Callable[[httpx.AsyncClient], Awaitable[int]], seconds: float, concurrency: int
-) -> None:
-    done = failed = 0
-    stop_at = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=10) as client:
-
-        async def worker() -> None:
-            nonlocal done, failed
-            while time.perf_counter() < stop_at:
-                status = await call(client)
-                done += 1
-                failed += status != 200
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        took = time.perf_counter() - started
-    print(f"{name:<12} {done / took:>8.0f} requests/s   ({done} requests, {failed} not 200)")
+async def _drive(name: str, url: str, make: Callable[[], bytes], seconds: float, c: int) -> None:
+    result = await run_load(url, make, concurrency=c, seconds=seconds)
+    print(f"{name:<12} {result.summary()}")
 
 
 async def _run(dataset: Path, scratch: Path, seconds: float, concurrency: int) -> None:
@@ -109,7 +94,8 @@ async def _run(dataset: Path, scratch: Path, seconds: float, concurrency: int) -
         ).encode()
         credit_url = httpx.URL(urls["credit"] + "/api/v2/subjects:batchQuery")
 
-        async def credit(client: httpx.AsyncClient) -> int:
+        def credit() -> bytes:
+            # Signed afresh each time: the platform refuses a replayed nonce.
             headers = signed_headers(
                 app_key=platforms.credit.app_key,
                 app_secret=platforms.credit.app_secret.get_secret_value(),
@@ -119,7 +105,7 @@ async def _run(dataset: Path, scratch: Path, seconds: float, concurrency: int) -
                 clock=time.time,
             )
             headers["Content-Type"] = "application/json"
-            return (await client.post(credit_url, content=credit_body, headers=headers)).status_code
+            return http_request("POST", str(credit_url), credit_body, headers)
 
         soap = _soap(
             platforms.procurement.username,
@@ -131,13 +117,8 @@ async def _run(dataset: Path, scratch: Path, seconds: float, concurrency: int) -
             "SOAPAction": '"urn:gov:procurement:credit:2019/QuerySupplierStatus"',
         }
 
-        async def procurement(client: httpx.AsyncClient) -> int:
-            answer = await client.post(
-                urls["procurement"] + "/ws/SupplierCreditService",
-                content=soap,
-                headers=soap_headers,
-            )
-            return answer.status_code
+        procurement_url = urls["procurement"] + "/ws/SupplierCreditService"
+        procurement = http_request("POST", procurement_url, soap, soap_headers)
 
         async with httpx.AsyncClient() as client:
             token = (
@@ -151,19 +132,18 @@ async def _run(dataset: Path, scratch: Path, seconds: float, concurrency: int) -
                 )
             ).json()["access_token"]
         court_body = {"parties": [{"idCode": c} for c in persons], "pageNo": 1, "pageSize": 100}
-
-        async def court(client: httpx.AsyncClient) -> int:
-            answer = await client.post(
-                urls["court"] + "/v1/dishonest-debtors/query",
-                json=court_body,
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            return answer.status_code
+        court_url = urls["court"] + "/v1/dishonest-debtors/query"
+        court = http_request(
+            "POST",
+            court_url,
+            json.dumps(court_body).encode(),
+            {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
 
         print(f"concurrency {concurrency}, {seconds:g} s each; stand-ins in their own process")
-        await _drive("credit", credit, seconds, concurrency)
-        await _drive("procurement", procurement, seconds, concurrency)
-        await _drive("court", court, seconds, concurrency)
+        await _drive("credit", urls["credit"], credit, seconds, concurrency)
+        await _drive("procurement", procurement_url, lambda: procurement, seconds, concurrency)
+        await _drive("court", court_url, lambda: court, seconds, concurrency)
 
     finally:
         process.send_signal(signal.SIGINT)
