@@ -20,7 +20,7 @@ Checks, in order: size and shape; the header's `alg` (RS256/ES256 only: never
 of skew (done here, since PyJWT reads the system clock and tests need another);
 then the claims that become the `Principal`: unknown role names are ignored, but
 at least one known role is required; `unit` and `id_number` must be valid
-identifiers.
+identifiers. `iat` is informational and not checked.
 """
 
 from __future__ import annotations
@@ -194,7 +194,9 @@ class _KeyRing:
 
     async def key(self, kid: str) -> jwt.PyJWK | None:
         """The key named `kid`, or None; raises `Unauthenticated` when no set was ever read."""
-        if self._fresh(self._clock()) and kid in self._keys:
+        # While one request re-reads a stale set, the others go on with the keys held
+        # instead of queueing behind a slow key server.
+        if kid in self._keys and (self._fresh(self._clock()) or self._lock.locked()):
             return self._keys[kid]
         async with self._lock:
             now = self._clock()
