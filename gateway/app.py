@@ -1,17 +1,21 @@
 """The gateway's ASGI app: GraphQL endpoint, liveness and readiness.
 
-Thin by design: it assembles the parts (settings, connectors, schema) and owns
-what lives as long as the process: the shared HTTP client and the connectors
-(with their breakers and in-flight request sharing). Everything per request —
-the DataLoaders above all — is made anew for each request.
+Thin by design: it assembles the parts (settings, token check, connectors,
+masking policy, access log, schema) and owns what lives as long as the
+process: the shared HTTP client, the connectors (breakers, in-flight request
+sharing) and the access-log writer. Everything per request — the DataLoaders,
+the record of what was disclosed — is made anew for each request.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -20,14 +24,23 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.types import ExecutionResult
 
+from auth.access_log import AccessLog, open_access_log
+from auth.policy import Policy, load_policy
 from connectors.base import SHANGHAI
 from connectors.bundle import Connectors, build_connectors
-from connectors.probe import probe_all
+from connectors.probe import Probe, probe_all
 from schema import build_schema
 from schema.context import RequestContext
+from schema.disclosure import Disclosure
 from schema.loaders import Loaders
 
+from .authn import BearerAuth, build_verifier
+from .keys import pseudonym_key
+from .limits import PrincipalRateLimit, error_codes, schema_extensions
+from .recording import answer_extensions, record_access
 from .settings import Settings
 
 __all__ = ["create_app"]
@@ -37,32 +50,95 @@ def _today() -> dt.date:
     return dt.datetime.now(SHANGHAI).date()
 
 
+@dataclass
+class _Services:
+    """What the endpoint needs that only exists once the app has started."""
+
+    access_log: AccessLog | None = None
+
+
 class _GraphQLEndpoint(GraphQL[RequestContext, None]):
     def __init__(
-        self, settings: Settings, connectors: Connectors, client: httpx.AsyncClient
+        self,
+        settings: Settings,
+        connectors: Connectors,
+        policy: Policy,
+        services: _Services,
+        probe: Callable[[], Awaitable[list[Probe]]],
     ) -> None:
         development = settings.gateway.mode == "development"
-        super().__init__(build_schema(), graphql_ide="graphiql" if development else None)
+        super().__init__(
+            build_schema(schema_extensions(settings)),
+            graphql_ide="graphiql" if development else None,
+        )
         self._connectors = connectors
-        self._probe = partial(probe_all, settings.platforms, client)
-        self._anonymous_reads = development
+        self._policy = policy
+        self._services = services
+        self._probe = probe
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
+        disclosure = Disclosure(principal=request.state.principal, policy=self._policy)
+        request.state.disclosure = disclosure
+        request.state.request_id = secrets.token_hex(8)
         return RequestContext(
             loaders=Loaders(self._connectors),
+            disclosure=disclosure,
             probe_sources=self._probe,
             today=_today,
-            anonymous_reads=self._anonymous_reads,
         )
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        disclosure: Disclosure | None = getattr(request.state, "disclosure", None)
+        answer = process_result(result)
+        if disclosure is None:  # refused before execution (parse or validation)
+            return _with_codes(answer)
+        request_id: str = request.state.request_id
+        log = self._services.access_log
+        if disclosure.subjects and log is not None:
+            durable = await record_access(
+                log,
+                disclosure,
+                request_id=request_id,
+                data=result.data,
+                has_errors=bool(result.errors),
+            )
+            if not durable:
+                # No log, no answer.
+                return {
+                    "data": None,
+                    "errors": [
+                        {
+                            "message": "the access could not be recorded; no data was returned",
+                            "extensions": {"code": "INTERNAL"},
+                        }
+                    ],
+                    "extensions": {"requestId": request_id},
+                }
+        answer = _with_codes(answer)
+        extensions = answer_extensions(disclosure, request_id)
+        answer["extensions"] = {**(answer.get("extensions") or {}), **extensions}
+        return answer
+
+
+def _with_codes(answer: GraphQLHTTPResponse) -> GraphQLHTTPResponse:
+    errors = answer.get("errors")
+    if errors:
+        answer["errors"] = error_codes(errors)
+    return answer
 
 
 def create_app(settings: Settings) -> Starlette:
     """The gateway for `settings`; start it with any ASGI server."""
     client = httpx.AsyncClient(limits=httpx.Limits(max_connections=200))
     connectors = build_connectors(settings.platforms, client)
+    policy = load_policy(pseudonym_key(settings), settings.auth.policy_file or None)
+    services = _Services()
     probe = partial(probe_all, settings.platforms, client)
+    rate_limit = PrincipalRateLimit(settings.limits.requests_per_minute)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -70,7 +146,7 @@ def create_app(settings: Settings) -> Starlette:
     async def readyz(request: Request) -> JSONResponse:
         probes = await probe()
         ready = all(p.ok for p in probes)
-        body = {
+        body: dict[str, Any] = {
             "ready": ready,
             "platforms": {p.platform: {"ok": p.ok, "error": p.error} for p in probes},
         }
@@ -79,20 +155,28 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with client:
+            services.access_log = await open_access_log(settings.access_log.dsn)
             try:
                 yield
             finally:
+                await services.access_log.close()
                 await connectors.close()
 
+    graphql = _GraphQLEndpoint(settings, connectors, policy, services, probe)
+    endpoint = BearerAuth(
+        rate_limit.wrap(graphql),
+        build_verifier(settings),
+        open_page=settings.gateway.mode == "development",
+    )
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route(
-                "/graphql", _GraphQLEndpoint(settings, connectors, client), methods=["GET", "POST"]
-            ),
+            Route("/graphql", endpoint, methods=["GET", "POST"]),
         ],
         lifespan=lifespan,
+        max_body_size=settings.limits.max_body_bytes,
     )
     app.state.connectors = connectors  # for metrics and tests: breaker state, request counts
+    app.state.services = services
     return app

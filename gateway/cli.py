@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import os
 import sys
 import time
@@ -18,6 +19,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import uvicorn
+
+from auth.access_log_entry import AccessLogError
 
 from .settings import ConfigError, load_settings
 
@@ -36,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command: Callable[[argparse.Namespace], int] = args.command
     try:
         return command(args)
-    except (UsageError, ConfigError, OSError, ValueError) as exc:
+    except (UsageError, ConfigError, AccessLogError, OSError, ValueError) as exc:
         print(f"credgate: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -78,6 +81,19 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=1)
     gen.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2025, 6, 30))
     gen.set_defaults(command=_generate)
+
+    token = commands.add_parser("token", help="a development token (development mode only)")
+    token.add_argument("--config", type=Path, help="TOML file (else CREDGATE_CONFIG)")
+    token.add_argument("--role", required=True)
+    token.add_argument("--sub", required=True)
+    token.add_argument("--unit")
+    token.add_argument("--id-number")
+    token.add_argument("--name")
+    token.set_defaults(command=_token)
+
+    verify = commands.add_parser("verify-log", help="check the access log's hash chains")
+    verify.add_argument("--config", type=Path, help="TOML file (else CREDGATE_CONFIG)")
+    verify.set_defaults(command=_verify_log)
 
     export = commands.add_parser("export-schema", help="write schema/schema.graphql")
     export.set_defaults(command=_export_schema)
@@ -167,15 +183,41 @@ def _demo(args: argparse.Namespace) -> int:
     settings = load_settings(config_file, gateway={"port": args.port, "mode": "development"})
     gateway = ServedApp("gateway", create_app(settings), "127.0.0.1", args.port)
 
+    tokens = _demo_tokens(dataset, Path(settings.auth.dev_keys_dir))
+
     def ready(served: dict[str, str]) -> None:
-        print(_demo_banner(served, standins.archive_dsn, config_file), flush=True)
+        print(_demo_banner(served, standins.archive_dsn, config_file, tokens), flush=True)
 
     asyncio.run(serve_all([*standins.apps, gateway], ready))
     return 0
 
 
-def _demo_banner(urls: dict[str, str], archive_dsn: str, config_file: Path) -> str:
+def _demo_tokens(dataset: Path, keys_dir: Path) -> dict[str, str]:
+    """A development token per role; the data subject is the first planted case."""
+    from auth.devkeys import mint_token
+
+    person = unit = None
+    with (dataset / "golden.jsonl").open(encoding="utf-8") as cases:
+        for line in cases:
+            subject = json.loads(line)["subject"]
+            person = person or subject.get("idNumber")
+            unit = unit or subject.get("creditCode")
+            if person and unit:
+                break
+    return {
+        "hr_officer": mint_token(keys_dir, "hr_officer", "demo-hr", unit=unit),
+        "procurement_officer": mint_token(keys_dir, "procurement_officer", "demo-buyer"),
+        "auditor": mint_token(keys_dir, "auditor", "demo-auditor"),
+        "credit_admin": mint_token(keys_dir, "credit_admin", "demo-admin"),
+        "data_subject": mint_token(keys_dir, "data_subject", "demo-self", id_number=person),
+    }
+
+
+def _demo_banner(
+    urls: dict[str, str], archive_dsn: str, config_file: Path, tokens: dict[str, str]
+) -> str:
     gateway = urls["gateway"]
+    token_lines = [f"  {role:<20} {token}" for role, token in tokens.items()]
     return "\n".join(
         [
             "",
@@ -188,8 +230,13 @@ def _demo_banner(urls: dict[str, str], archive_dsn: str, config_file: Path) -> s
             f"  archive           {archive_dsn}",
             f"  gateway config    {config_file} (stand-in credentials; regenerated each start)",
             "",
+            "Tokens (8 h; in GraphiQL set the header  Authorization: Bearer TOKEN):",
+            *token_lines,
+            "",
             "Try in GraphiQL:   { sources { source ok error } }",
-            "Development mode asks for no token yet; tokens per role arrive with access control.",
+            'Then:  { person(idNumber: "...", purpose: CADRE_SELECTION) { name creditRecords '
+            "{ category } sources { source ok } } }",
+            "More tokens:  .venv/bin/credgate token --role hr_officer --sub alice",
             "Ctrl-C stops everything.",
             "",
         ]
@@ -216,6 +263,33 @@ def app_from_environment() -> object:
     from .app import create_app
 
     return create_app(load_settings())
+
+
+def _token(args: argparse.Namespace) -> int:
+    from auth.devkeys import mint_token
+
+    settings = load_settings(args.config)
+    if settings.gateway.mode != "development":
+        raise UsageError("credgate token only signs development tokens: refused in production mode")
+    print(
+        mint_token(
+            Path(settings.auth.dev_keys_dir),
+            args.role,
+            args.sub,
+            unit=args.unit,
+            id_number=args.id_number,
+            name=args.name,
+        )
+    )
+    return 0
+
+
+def _verify_log(args: argparse.Namespace) -> int:
+    from auth.access_log import verify
+
+    report = verify(load_settings(args.config).access_log.dsn)
+    print(report.summary())
+    return 0 if report.ok else 1
 
 
 def _export_schema(args: argparse.Namespace) -> int:

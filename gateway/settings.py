@@ -30,6 +30,7 @@ __all__ = [
     "CacheSettings",
     "ConfigError",
     "GatewaySettings",
+    "LimitsSettings",
     "Settings",
     "load_settings",
 ]
@@ -55,8 +56,23 @@ class AuthSettings(_Section):
     jwks_file: str = ""
     issuer: str = "credgate-dev"
     audience: str = "credgate"
+    leeway_s: float = Field(30.0, ge=0, le=300)
     enforce: bool = True
     pseudonym_key_file: str = ""
+    policy_file: str = ""  # empty: the policy shipped with the package
+    # Development only: key pair for `credgate token` and a pseudonym key, made on first use.
+    dev_keys_dir: str = "data/dev-keys"
+
+
+class LimitsSettings(_Section):
+    """Abuse limits, checked before anything is executed."""
+
+    max_depth: int = Field(12, ge=1)
+    max_aliases: int = Field(600, ge=1)
+    max_tokens: int = Field(20_000, ge=1)
+    max_cost: int = Field(200_000, ge=1)
+    max_body_bytes: int = Field(1_048_576, ge=1_024)
+    requests_per_minute: int = Field(600, ge=1, description="per principal")
 
 
 class CacheSettings(_Section):
@@ -88,6 +104,7 @@ class Settings(BaseSettings):
     platforms: PlatformsSettings = Field(default_factory=PlatformsSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     access_log: AccessLogSettings = Field(default_factory=AccessLogSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:
@@ -96,6 +113,8 @@ class Settings(BaseSettings):
                 raise ValueError("auth.jwks_url or auth.jwks_file is required in production mode")
             if not self.auth.enforce:
                 raise ValueError("auth.enforce = false is refused in production mode")
+            if not self.auth.pseudonym_key_file:
+                raise ValueError("auth.pseudonym_key_file is required in production mode")
         return self
 
     @classmethod

@@ -79,21 +79,21 @@ class Organization:
         if supplier is None or supplier.legal_representative is None:
             return None
         person = supplier.legal_representative
-        return SubjectRef.person(person.id_number, person.name)
+        return SubjectRef.person(person.id_number, person.name, legal_rep=True)
 
     @strawberry.field
     async def credit_records(
         self, info: Ctx, include_inactive: bool | None = False
     ) -> list[CreditRecord] | None:
         return await self.consulted.credit_records(
-            info.context.loaders, SubjectKey(SubjectType.ORG, self.key), include_inactive
+            info, SubjectKey(SubjectType.ORG, self.key), include_inactive
         )
 
     @strawberry.field
     async def enforcement(
         self, info: Ctx, include_inactive: bool | None = False
     ) -> list[EnforcementEntry] | None:
-        return await self.consulted.enforcement(info.context.loaders, self.key, include_inactive)
+        return await self.consulted.enforcement(info, self.key, include_inactive)
 
     @strawberry.field(description="Debarments in force on the as-of date come first.")
     async def debarments(self, info: Ctx) -> list[Debarment] | None:

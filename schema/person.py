@@ -7,12 +7,14 @@ import datetime as dt
 import strawberry
 from strawberry.types import Info
 
+from auth.visibility import Access, archive_access
 from connectors import records as r
 from connectors.identifiers import id_number_birth_date
 from connectors.records import SubjectKey, SubjectType
 
 from .context import RequestContext
 from .in_force import sanction_in_force
+from .masking import Masked, MaskRule
 from .records import BusinessRole, ConsumptionRestriction, CreditRecord, EnforcementEntry
 from .subjects import Consulted, source_status
 from .types import SourceName, SourceStatus, SubjectRef
@@ -20,6 +22,7 @@ from .types import SourceName, SourceStatus, SubjectRef
 __all__ = ["CivilServant", "Person"]
 
 Ctx = Info[RequestContext, None]
+SHOW = Access.SHOW
 
 
 @strawberry.type
@@ -82,12 +85,27 @@ class CivilServant:
     position_history: list[PositionChange] | None
     assessments: list[Assessment] | None
     sanctions: list[Sanction] | None
-    investigations: list[Investigation] | None
+    investigations: list[Investigation] | None = strawberry.field(
+        extensions=[Masked(lambda _: MaskRule("investigations", "text"), leaf=False)]
+    )
     matters_report_checks: list[MattersReportCheck] | None
     honours: list[Honour] | None
 
     @classmethod
-    def of(cls, file: r.CivilServantFile, as_of: dt.date) -> CivilServant:
+    def of(cls, file: r.CivilServantFile, consulted: Consulted, info: Ctx) -> CivilServant:
+        """The file as the viewer may see it: RESTRICTED sanctions and
+        investigations only decide, so they are left out (and the answer says so)."""
+        as_of, viewer = consulted.as_of, consulted.viewer
+        sanctions = [
+            s for s in file.sanctions if archive_access(s.disclosure, viewer) is Access.SHOW
+        ]
+        investigations = [
+            i for i in file.investigations if archive_access(i.disclosure, viewer) is Access.SHOW
+        ]
+        omitted = (
+            len(file.sanctions) + len(file.investigations) - len(sanctions) - len(investigations)
+        )
+        consulted.note_decide_only(info, omitted)
         return cls(
             unit=SubjectRef.organization(file.unit_code, file.unit_name),
             position=file.position,
@@ -117,7 +135,7 @@ class CivilServant:
                     disclosure=s.disclosure,
                     in_force=sanction_in_force(s, as_of),
                 )
-                for s in file.sanctions
+                for s in sanctions
             ],
             investigations=[
                 Investigation(
@@ -126,7 +144,7 @@ class CivilServant:
                     opened_date=i.opened_date,
                     closed_date=i.closed_date,
                 )
-                for i in file.investigations
+                for i in investigations
             ],
             matters_report_checks=[
                 MattersReportCheck(year=c.year, check_date=c.check_date, result=c.result)
@@ -144,11 +162,13 @@ class Person:
     key: strawberry.Private[str]  # the validated ID number every platform is asked with
     consulted: strawberry.Private[Consulted]
 
-    @strawberry.field
+    @strawberry.field(
+        extensions=[Masked(lambda p: MaskRule("person_id_number", "id_number", p.key))]
+    )
     def id_number(self) -> str | None:
         return self.key
 
-    @strawberry.field
+    @strawberry.field(extensions=[Masked(lambda p: MaskRule("person_name", "name", p.key))])
     async def name(self, info: Ctx) -> str | None:
         """As the credit platform's registry has it, else as the archive has it."""
         subject = await self._credit(info)
@@ -161,29 +181,35 @@ class Person:
     def gender(self) -> str | None:
         return "M" if int(self.key[16]) % 2 else "F"
 
-    @strawberry.field(description="YYYY-MM-DD, from the ID number.")
+    @strawberry.field(
+        description="YYYY-MM-DD, from the ID number (YYYY under YEAR_ONLY).",
+        extensions=[Masked(lambda p: MaskRule("birth_date", "date", p.key))],
+    )
     def birth_date(self) -> str | None:
         born = id_number_birth_date(self.key)
         return born.isoformat() if born else None
 
-    @strawberry.field
+    @strawberry.field(extensions=[Masked(lambda _: MaskRule("civil_servant", "text"), leaf=False)])
     async def civil_servant(self, info: Ctx) -> CivilServant | None:
+        if archive_access(None, self.consulted.viewer) is Access.NONE:
+            info.context.disclosure.note(info, "HIDDEN")
+            return None
         file = await self.consulted.load(SourceName.ARCHIVE, info.context.loaders.archive, self.key)
-        return CivilServant.of(file, self.consulted.as_of) if file else None
+        return CivilServant.of(file, self.consulted, info) if file else None
 
     @strawberry.field
     async def credit_records(
         self, info: Ctx, include_inactive: bool | None = False
     ) -> list[CreditRecord] | None:
         return await self.consulted.credit_records(
-            info.context.loaders, SubjectKey(SubjectType.PERSON, self.key), include_inactive
+            info, SubjectKey(SubjectType.PERSON, self.key), include_inactive
         )
 
     @strawberry.field
     async def enforcement(
         self, info: Ctx, include_inactive: bool | None = False
     ) -> list[EnforcementEntry] | None:
-        return await self.consulted.enforcement(info.context.loaders, self.key, include_inactive)
+        return await self.consulted.enforcement(info, self.key, include_inactive)
 
     @strawberry.field
     async def consumption_restrictions(self, info: Ctx) -> list[ConsumptionRestriction] | None:

@@ -13,7 +13,8 @@ from strawberry.types import Info
 
 from connectors.identifiers import InvalidIdentifier, normalise_credit_code, normalise_id_number
 
-from .context import RequestContext, require_reader
+from .context import RequestContext
+from .disclosure import bind
 from .errors import invalid_identifier, purpose_not_applicable
 from .organization import Organization
 from .person import Person
@@ -26,12 +27,14 @@ __all__ = ["Query"]
 Ctx = Info[RequestContext, None]
 
 
-def _consulted(info: Ctx, purpose: Purpose, kind: SubjectKind, as_of: dt.date | None) -> Consulted:
-    require_reader(info.context)
+def _consulted(
+    info: Ctx, purpose: Purpose, kind: SubjectKind, key: str, as_of: dt.date | None
+) -> Consulted:
     sources = sources_for(purpose, kind)
     if sources is None:
         raise purpose_not_applicable(purpose, kind)
-    return Consulted(sources, as_of or info.context.today())
+    viewer = bind(info.context.disclosure, info, purpose, kind, key)
+    return Consulted(sources, as_of or info.context.today(), viewer)
 
 
 @strawberry.type
@@ -44,7 +47,7 @@ class Query:
             key = normalise_id_number(id_number, "idNumber")
         except InvalidIdentifier as error:
             raise invalid_identifier(error) from None
-        return Person(key=key, consulted=_consulted(info, purpose, SubjectKind.PERSON, as_of))
+        return Person(key=key, consulted=_consulted(info, purpose, SubjectKind.PERSON, key, as_of))
 
     @strawberry.field(description="An organisation by unified social credit code.")
     def organization(
@@ -54,7 +57,7 @@ class Query:
             key = normalise_credit_code(credit_code, "creditCode")
         except InvalidIdentifier as error:
             raise invalid_identifier(error) from None
-        consulted = _consulted(info, purpose, SubjectKind.ORGANIZATION, as_of)
+        consulted = _consulted(info, purpose, SubjectKind.ORGANIZATION, key, as_of)
         return Organization(key=key, consulted=consulted)
 
     @strawberry.field(description="Each platform's reachability, checked now.")

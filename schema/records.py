@@ -12,6 +12,7 @@ from decimal import Decimal
 import strawberry
 
 from connectors import records as r
+from connectors.records import SubjectType
 
 from .in_force import (
     credit_record_in_force,
@@ -19,6 +20,7 @@ from .in_force import (
     enforcement_in_force,
     issue_open,
 )
+from .masking import Masked, MaskRule
 from .types import SubjectRef
 
 __all__ = [
@@ -72,14 +74,26 @@ class CreditRecord:
         )
 
 
+def _party_id(entry: EnforcementEntry) -> MaskRule | None:
+    if entry.party_type is not SubjectType.PERSON:
+        return None  # an organisation's credit code is not personal data
+    return MaskRule("person_id_number", "id_number", entry.id_code)
+
+
+def _party_name(entry: EnforcementEntry) -> MaskRule | None:
+    if entry.party_type is not SubjectType.PERSON:
+        return None
+    return MaskRule("person_name", "name", entry.id_code)
+
+
 @strawberry.type
 class EnforcementEntry:
     entry_id: strawberry.ID
     case_code: str | None
     court: str | None
     province: str | None
-    party_name: str | None
-    id_code: str | None
+    party_name: str | None = strawberry.field(extensions=[Masked(_party_name)])
+    id_code: str | None = strawberry.field(extensions=[Masked(_party_id)])
     basis_doc_no: str | None
     basis_issuer: str | None
     obligation: str | None
@@ -92,10 +106,12 @@ class EnforcementEntry:
     status: str
     removed_date: dt.date | None
     in_force: bool
+    party_type: strawberry.Private[SubjectType]
 
     @classmethod
     def of(cls, entry: r.EnforcementEntry, as_of: dt.date) -> EnforcementEntry:
         return cls(
+            party_type=entry.party_type,
             entry_id=strawberry.ID(entry.entry_id),
             case_code=entry.case_code,
             court=entry.court,

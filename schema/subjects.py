@@ -5,17 +5,22 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, Hashable, Mapping
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from strawberry.dataloader import DataLoader
+from strawberry.types import Info
 
+from auth.visibility import Access, Viewer, credit_access
 from connectors.records import SubjectKey
 
 from .errors import source_unavailable
 from .in_force import credit_record_in_force, enforcement_in_force
-from .loaders import Fetched, Loaders
+from .loaders import Fetched
 from .records import CreditRecord, EnforcementEntry
 from .types import SourceName, SourceStatus
+
+if TYPE_CHECKING:
+    from .context import RequestContext
 
 __all__ = ["Consulted", "source_status"]
 
@@ -24,11 +29,13 @@ T = TypeVar("T")
 
 
 class Consulted:
-    """The platforms a subject's purpose consults, and the as-of date of the question."""
+    """One subject's question: the platforms its purpose consults, the as-of date,
+    and who asks (the viewer whose record visibility applies)."""
 
-    def __init__(self, sources: frozenset[SourceName], as_of: dt.date) -> None:
+    def __init__(self, sources: frozenset[SourceName], as_of: dt.date, viewer: Viewer) -> None:
         self.sources = sources
         self.as_of = as_of
+        self.viewer = viewer
 
     async def load(self, source: SourceName, loader: DataLoader[K, Fetched[T]], key: K) -> T | None:
         """The platform's answer for `key`; None when the purpose does not consult
@@ -41,21 +48,34 @@ class Consulted:
         return fetched.value
 
     async def credit_records(
-        self, loaders: Loaders, key: SubjectKey, include_inactive: bool | None
+        self, info: Info[RequestContext, None], key: SubjectKey, include_inactive: bool | None
     ) -> list[CreditRecord] | None:
-        subject = await self.load(SourceName.CREDIT_PLATFORM, loaders.credit, key)
+        subject = await self.load(SourceName.CREDIT_PLATFORM, info.context.loaders.credit, key)
         if subject is None:
             return None
-        return [
-            CreditRecord.of(record, self.as_of)
+        records = [
+            record
             for record in subject.records
             if include_inactive or credit_record_in_force(record, self.as_of)
         ]
+        access = [credit_access(r.disclosure, r.share_scope, self.viewer) for r in records]
+        self.note_decide_only(info, access.count(Access.DECIDE_ONLY))
+        return [
+            CreditRecord.of(record, self.as_of)
+            for record, seen in zip(records, access, strict=True)
+            if seen is Access.SHOW
+        ]
+
+    def note_decide_only(self, info: Info[RequestContext, None], omitted: int) -> None:
+        """RESTRICTED records only decide: they are left out of listings, and the
+        answer says so, so an omission never reads as "no data"."""
+        if omitted:
+            info.context.disclosure.note(info, "RESTRICTED_OMITTED", count=omitted)
 
     async def enforcement(
-        self, loaders: Loaders, key: str, include_inactive: bool | None
+        self, info: Info[RequestContext, None], key: str, include_inactive: bool | None
     ) -> list[EnforcementEntry] | None:
-        entries = await self.load(SourceName.COURT, loaders.enforcement, key)
+        entries = await self.load(SourceName.COURT, info.context.loaders.enforcement, key)
         if entries is None:
             return None
         return [

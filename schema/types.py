@@ -7,6 +7,8 @@ from enum import Enum
 
 import strawberry
 
+from .masking import Masked, MaskRule
+
 __all__ = ["Purpose", "SourceName", "SourceStatus", "SubjectKind", "SubjectRef"]
 
 
@@ -33,16 +35,34 @@ class SubjectKind(Enum):
     ORGANIZATION = "ORGANIZATION"
 
 
+def _ref_id(ref: SubjectRef) -> MaskRule | None:
+    if ref.kind is SubjectKind.ORGANIZATION:
+        return None
+    field_class = "legal_rep_id" if ref.legal_rep else "person_id_number"
+    return MaskRule(field_class, "id_number", ref.id_number)
+
+
+def _ref_name(ref: SubjectRef) -> MaskRule | None:
+    if ref.kind is SubjectKind.ORGANIZATION:
+        return None
+    field_class = "legal_rep_name" if ref.legal_rep else "person_name"
+    return MaskRule(field_class, "name", ref.id_number)
+
+
 @strawberry.type(description="A person or organisation named inside another answer.")
 class SubjectRef:
     kind: SubjectKind
-    id_number: str | None = None
+    id_number: str | None = strawberry.field(default=None, extensions=[Masked(_ref_id)])
     credit_code: str | None = None
-    name: str | None = None
+    name: str | None = strawberry.field(default=None, extensions=[Masked(_ref_name)])
+    # A legal representative's number and name have masks of their own (DOMAIN.md).
+    legal_rep: strawberry.Private[bool] = False
 
     @classmethod
-    def person(cls, id_number: str | None, name: str | None) -> SubjectRef:
-        return cls(kind=SubjectKind.PERSON, id_number=id_number, name=name)
+    def person(
+        cls, id_number: str | None, name: str | None, *, legal_rep: bool = False
+    ) -> SubjectRef:
+        return cls(kind=SubjectKind.PERSON, id_number=id_number, name=name, legal_rep=legal_rep)
 
     @classmethod
     def organization(cls, credit_code: str | None, name: str | None) -> SubjectRef:

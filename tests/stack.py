@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
+from auth.devkeys import mint_token
 from gateway.app import create_app
 from gateway.settings import Settings, load_settings
 from simulators.standins import StandinOptions, Standins, build_standins, gateway_config_toml
@@ -25,9 +26,24 @@ class Stack:
     app: Starlette
     client: httpx.AsyncClient
 
-    async def query(self, query: str, **variables: Any) -> dict[str, Any]:
-        answer = await self.client.post("/graphql", json={"query": query, "variables": variables})
-        body: dict[str, Any] = answer.json()
+    def token(self, role: str = "credit_admin", sub: str = "tester", **claims: Any) -> str:
+        """A development token signed with this stack's development key pair."""
+        return mint_token(Path(self.settings.auth.dev_keys_dir), role, sub, **claims)
+
+    async def post(
+        self, query: str, token: str | None = "admin", **variables: Any
+    ) -> httpx.Response:
+        headers = {}
+        if token is not None:
+            headers["Authorization"] = "Bearer " + (self.token() if token == "admin" else token)
+        payload = {"query": query, "variables": variables}
+        return await self.client.post("/graphql", json=payload, headers=headers)
+
+    async def query(
+        self, query: str, token: str | None = "admin", **variables: Any
+    ) -> dict[str, Any]:
+        """The answer's JSON; by default asked as credit_admin (who sees everything)."""
+        body: dict[str, Any] = (await self.post(query, token, **variables)).json()
         return body
 
     async def upstream_counts(self) -> dict[str, int]:
@@ -66,7 +82,15 @@ async def gateway(settings: Settings) -> AsyncIterator[tuple[Starlette, httpx.As
 @contextlib.asynccontextmanager
 async def running_stack(dataset: Path, tmp_path: Path, **overrides: Any) -> AsyncIterator[Stack]:
     async with platforms(dataset, tmp_path) as (standins, urls, config):
-        settings = load_settings(config, **overrides)
+        defaults = {
+            "auth": {"dev_keys_dir": str(tmp_path / "keys")},
+            "access_log": {"dsn": f"sqlite:///{tmp_path / 'access.db'}"},
+        }
+        merged = {
+            section: {**defaults.get(section, {}), **overrides.get(section, {})}
+            for section in {*defaults, *overrides}
+        }
+        settings = load_settings(config, **merged)
         async with gateway(settings) as (app, client):
             stack = Stack(standins, urls, settings, app, client)
             await stack_reset(stack)

@@ -145,7 +145,18 @@ async def test_demo_starts_everything_and_stops_cleanly(small_dataset, tmp_path)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway_port}") as client:
             ready = await client.get("/readyz")
             assert ready.status_code == 200, ready.text
-            answer = await client.post("/graphql", json={"query": "{ sources { source ok } }"})
+            refused = await client.post("/graphql", json={"query": "{ sources { source ok } }"})
+            assert refused.status_code == 401
+            admin = next(
+                line.split()[1]
+                for line in banner.splitlines()
+                if line.strip().startswith("credit_admin")
+            )
+            answer = await client.post(
+                "/graphql",
+                json={"query": "{ sources { source ok } }"},
+                headers={"Authorization": f"Bearer {admin}"},
+            )
             assert all(source["ok"] for source in answer.json()["data"]["sources"])
     finally:
         code = await interrupt(process)

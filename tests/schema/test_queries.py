@@ -235,19 +235,3 @@ async def test_a_purpose_that_does_not_apply_to_the_subject(dataset, tmp_path):
     assert answer["data"] == {"person": None}
     assert answer["errors"][0]["extensions"]["code"] == "PURPOSE_NOT_APPLICABLE"
     assert sum(counts.values()) == 0
-
-
-async def test_production_mode_serves_no_personal_data_without_verified_tokens(dataset, tmp_path):
-    jwks = tmp_path / "jwks.json"
-    jwks.write_text('{"keys": []}', encoding="utf-8")
-    async with running_stack(
-        dataset, tmp_path, gateway={"mode": "production"}, auth={"jwks_file": str(jwks)}
-    ) as stack:
-        answer = await stack.query(
-            "query ($v: String!) { person(idNumber: $v, purpose: HONOURS) { name } }",
-            v=known.PERSON,
-        )
-        counts = await stack.upstream_counts()
-    assert answer["data"] == {"person": None}
-    assert answer["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    assert sum(counts.values()) == 0

@@ -1,0 +1,84 @@
+"""The access-log entry of one answer, and the answer's `extensions`.
+
+An answer that touched personal data is logged BEFORE it leaves: who asked
+(actor, acting roles, unit), for which purposes, about whom (pseudonyms), which
+fields were returned, with which policy version, and how it went. If the entry
+cannot be made durable, the caller gets an error and no data. The log holds no
+raw identifier: subjects are the same keyed pseudonyms auditors see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from auth.access_log import AccessLog
+from auth.access_log_entry import AccessLogError, Entry
+from connectors.base import SHANGHAI
+from schema.disclosure import Disclosure
+
+__all__ = ["RULE_SET_NONE", "answer_extensions", "fields_returned", "record_access"]
+
+logger = logging.getLogger(__name__)
+
+RULE_SET_NONE = "-"  # no vetting rules were applied to this answer
+
+
+def fields_returned(data: Any, prefix: str = "") -> Iterator[str]:
+    """Dotted response paths of every non-null leaf value, list positions left out."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from fields_returned(value, f"{prefix}.{key}" if prefix else key)
+    elif isinstance(data, list):
+        for item in data:
+            yield from fields_returned(item, prefix)
+    elif data is not None:
+        yield prefix
+
+
+def answer_extensions(disclosure: Disclosure, request_id: str) -> dict[str, Any]:
+    extensions: dict[str, Any] = {
+        "requestId": request_id,
+        "policyVersion": disclosure.policy.version,
+    }
+    if disclosure.privacy:
+        extensions["privacy"] = disclosure.privacy
+    return extensions
+
+
+async def record_access(
+    log: AccessLog,
+    disclosure: Disclosure,
+    *,
+    request_id: str,
+    data: Any,
+    has_errors: bool,
+) -> bool:
+    """Make the entry durable; False when it could not be (the answer must then fail)."""
+    principal = disclosure.principal
+    if data is None:
+        outcome = "DENIED" if has_errors else "EMPTY"
+    else:
+        outcome = "PARTIAL" if has_errors else "OK"
+    entry = Entry(
+        time=dt.datetime.now(SHANGHAI),
+        actor=principal.subject if principal else "anonymous (access control off)",
+        role=",".join(sorted(disclosure.roles)) or "-",
+        unit=(principal.unit or "-") if principal else "-",
+        purpose=",".join(sorted(disclosure.purposes)) or "-",
+        subjects=sorted(disclosure.subjects),
+        fields=sorted(set(fields_returned(data))),
+        verdicts=[],
+        policy_version=disclosure.policy.version,
+        rule_set_version=RULE_SET_NONE,
+        request_id=request_id,
+        outcome=outcome,
+    )
+    try:
+        await log.append(entry)
+    except AccessLogError:
+        logger.exception("access log write failed; request %s answered without data", request_id)
+        return False
+    return True

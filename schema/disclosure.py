@@ -1,0 +1,93 @@
+"""What one request may disclose, and the record of what it did disclose.
+
+Every root field that reads personal data binds its declared purpose to the
+caller (`bind`): the acting role is the first of the token's roles that grants
+the purpose, and a data subject may ask only about itself. The resulting
+`Viewer` is kept under the root field's response key, so every field below it
+— however deeply nested, aliased or reached through fragments — is masked for
+that viewer by the `Masked` field extension, which asks the versioned policy
+file (auth/policy.toml) and never decides anything itself.
+
+The same object collects, for the access log and `extensions`: the subjects
+touched (as pseudonyms, never raw identifiers), the fields returned, and every
+masked or hidden field (`privacy`, path + action).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from auth.policy import Policy
+from auth.principal import Principal, Role
+from auth.principal import Purpose as AuthPurpose
+from auth.visibility import Viewer
+
+from .masking import response_path, root_key
+from .types import Purpose, SubjectKind
+
+__all__ = ["Disclosure", "bind"]
+
+
+@dataclass
+class Disclosure:
+    """Per request: who asks, and what the answer disclosed."""
+
+    principal: Principal | None  # None: access control switched off (development only)
+    policy: Policy
+    viewers: dict[str, Viewer] = field(default_factory=dict)
+    privacy: list[dict[str, Any]] = field(default_factory=list)
+    subjects: set[str] = field(default_factory=set)
+    purposes: set[str] = field(default_factory=set)
+    roles: set[str] = field(default_factory=set)
+
+    def viewer(self, info: Info[Any, Any]) -> Viewer | None:
+        return self.viewers.get(root_key(info))
+
+    def note(self, info: Info[Any, Any], action: str, **details: Any) -> None:
+        self.privacy.append({"path": response_path(info), "action": action, **details})
+
+    def touch(self, kind: SubjectKind, key: str) -> None:
+        """Remember a subject for the access log, by its pseudonym."""
+        pseudonyms = self.policy.pseudonymiser
+        self.subjects.add(
+            pseudonyms.person(key) if kind is SubjectKind.PERSON else pseudonyms.organisation(key)
+        )
+
+
+def bind(
+    disclosure: Disclosure,
+    info: Info[Any, Any],
+    purpose: Purpose,
+    kind: SubjectKind,
+    key: str,
+) -> Viewer:
+    """Check the declared purpose against the caller and remember the viewer."""
+    wanted = AuthPurpose(purpose.value)
+    # Recorded before the checks: a refused attempt is logged as such.
+    disclosure.purposes.add(purpose.value)
+    disclosure.touch(kind, key)
+    principal = disclosure.principal
+    if principal is None:
+        viewer = Viewer.unrestricted(wanted)
+    else:
+        role = principal.acting_role(wanted)
+        if role is None:
+            raise GraphQLError(
+                f"purpose {purpose.value} is not granted to the caller's roles",
+                extensions={"code": "FORBIDDEN_PURPOSE", "purpose": purpose.value},
+            )
+        own = principal.id_number if kind is SubjectKind.PERSON else principal.unit
+        is_self = own is not None and own == key
+        if role is Role.DATA_SUBJECT and not is_self:
+            raise GraphQLError(
+                "a data subject may ask only about itself",
+                extensions={"code": "FORBIDDEN_SUBJECT"},
+            )
+        viewer = Viewer(role, wanted, is_self=is_self)
+        disclosure.roles.add(role.value)
+    disclosure.viewers[root_key(info)] = viewer
+    return viewer
