@@ -104,7 +104,10 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
                 disclosure,
                 request_id=request_id,
                 data=result.data,
-                has_errors=bool(result.errors),
+                error_codes=[
+                    str((error.extensions or {}).get("code", "INTERNAL"))
+                    for error in result.errors or ()
+                ],
             )
             if not durable:
                 # No log, no answer.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from auth.access_log import AccessLog
@@ -24,6 +24,7 @@ __all__ = ["RULE_SET_NONE", "answer_extensions", "fields_returned", "record_acce
 logger = logging.getLogger(__name__)
 
 RULE_SET_NONE = "-"  # no vetting rules were applied to this answer
+DENIALS = frozenset({"FORBIDDEN_PURPOSE", "FORBIDDEN_SUBJECT", "PURPOSE_NOT_APPLICABLE"})
 
 
 def fields_returned(data: Any, prefix: str = "") -> Iterator[str]:
@@ -54,14 +55,13 @@ async def record_access(
     *,
     request_id: str,
     data: Any,
-    has_errors: bool,
+    error_codes: Sequence[str],
 ) -> bool:
     """Make the entry durable; False when it could not be (the answer must then fail)."""
     principal = disclosure.principal
-    if data is None:
-        outcome = "DENIED" if has_errors else "EMPTY"
-    else:
-        outcome = "PARTIAL" if has_errors else "OK"
+    outcome = "PARTIAL" if error_codes else "OK"
+    if DENIALS.intersection(error_codes):
+        outcome = "DENIED"
     entry = Entry(
         time=dt.datetime.now(SHANGHAI),
         actor=principal.subject if principal else "anonymous (access control off)",
