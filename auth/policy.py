@@ -55,7 +55,7 @@ FIELD_CLASSES = (
     "organisation",
 )
 
-_VERSION = re.compile(r"(\d{4}-\d{2}-\d{2})\.[1-9]\d*")
+_VERSION = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})\.[1-9][0-9]*")
 _TOP_LEVEL = frozenset({"version", "raw_id_numbers", "restricted_details", "fields"})
 _CELL_KEYS = frozenset({"mask", "purposes", "otherwise"})
 
