@@ -1,15 +1,47 @@
-"""The GraphQL schema: Strawberry types, resolvers and (later) the vetting engine."""
+"""The GraphQL schema: Strawberry types, resolvers and the vetting engine."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.types import ExecutionContext
 
 from .query import Query
 
-__all__ = ["build_schema"]
+__all__ = ["GatewaySchema", "build_schema"]
+
+logger = logging.getLogger("credgate.graphql")
+
+
+class GatewaySchema(strawberry.Schema):
+    """Strawberry's schema, logging errors without the request's text.
+
+    By default every error is logged with the GraphQL source around it, which
+    would copy the caller's arguments (ID numbers) into the logs. Here a log line
+    holds the error's code, path and message (our messages never carry
+    identifiers); an unexpected error keeps its traceback, which is never sent
+    to the caller.
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            code = (error.extensions or {}).get("code", "INTERNAL")
+            original = error.original_error
+            unexpected = original is not None and not isinstance(original, GraphQLError)
+            logger.log(
+                logging.ERROR if unexpected else logging.INFO,
+                "graphql error code=%s path=%s: %s",
+                code,
+                error.path,
+                error.message,
+                exc_info=original if unexpected else None,
+            )
 
 
 def build_schema(
@@ -18,7 +50,7 @@ def build_schema(
     """The gateway's schema, with the gateway's own extensions (limits, error
     masking) added. Parsing and validation are cached: by default Strawberry
     parses and validates every request anew."""
-    return strawberry.Schema(
+    return GatewaySchema(
         query=Query,
         extensions=[
             lambda: ParserCache(maxsize=512),
