@@ -33,9 +33,10 @@ from connectors.base import SHANGHAI
 from connectors.bundle import Connectors, build_connectors
 from connectors.probe import Probe, probe_all
 from schema import build_schema
-from schema.context import RequestContext
+from schema.context import RequestContext, VettingSetup
 from schema.disclosure import Disclosure
 from schema.loaders import Loaders
+from schema.vetting import load_rule_set
 
 from .authn import BearerAuth, build_verifier
 from .keys import pseudonym_key
@@ -75,6 +76,10 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
         self._policy = policy
         self._services = services
         self._probe = probe
+        self._vetting = VettingSetup(
+            rule_set=load_rule_set(),
+            freshness_s=lambda source: getattr(settings.platforms, source.value).freshness_s,
+        )
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -85,6 +90,7 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
         return RequestContext(
             loaders=Loaders(self._connectors),
             disclosure=disclosure,
+            vetting=self._vetting,
             probe_sources=self._probe,
             today=_today,
         )
@@ -98,7 +104,7 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
             return _with_codes(answer)
         request_id: str = request.state.request_id
         log = self._services.access_log
-        if disclosure.subjects and log is not None:
+        if disclosure.sensitive and log is not None:
             durable = await record_access(
                 log,
                 disclosure,

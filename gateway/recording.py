@@ -64,17 +64,18 @@ async def record_access(
         outcome = "DENIED"
     entry = Entry(
         time=dt.datetime.now(SHANGHAI),
-        actor=principal.subject if principal else "anonymous (access control off)",
+        actor=disclosure.actor,
         role=",".join(sorted(disclosure.roles)) or "-",
         unit=(principal.unit or "-") if principal else "-",
         purpose=",".join(sorted(disclosure.purposes)) or "-",
         subjects=sorted(disclosure.subjects),
         fields=sorted(set(fields_returned(data))),
-        verdicts=[],
+        verdicts=[report.verdict for report in disclosure.reports],
         policy_version=disclosure.policy.version,
-        rule_set_version=RULE_SET_NONE,
+        rule_set_version=disclosure.rule_set_version or RULE_SET_NONE,
         request_id=request_id,
         outcome=outcome,
+        reports=disclosure.reports,
     )
     try:
         await log.append(entry)

@@ -10,8 +10,18 @@ from connectors.probe import Probe
 
 from .disclosure import Disclosure
 from .loaders import Loaders
+from .types import SourceName
+from .vetting import RuleSet
 
-__all__ = ["RequestContext"]
+__all__ = ["RequestContext", "VettingSetup"]
+
+
+@dataclass(frozen=True)
+class VettingSetup:
+    """What vetting needs, loaded once: the rule set and each platform's freshness limit."""
+
+    rule_set: RuleSet
+    freshness_s: Callable[[SourceName], float]
 
 
 @dataclass(frozen=True)
@@ -20,5 +30,6 @@ class RequestContext:
 
     loaders: Loaders
     disclosure: Disclosure
+    vetting: VettingSetup
     probe_sources: Callable[[], Awaitable[Sequence[Probe]]]
     today: Callable[[], dt.date]

@@ -21,6 +21,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.types import Info
 
+from auth.access_log_entry import ReportRow
 from auth.policy import Policy
 from auth.principal import Principal, Role
 from auth.principal import Purpose as AuthPurpose
@@ -29,7 +30,9 @@ from auth.visibility import Viewer
 from .masking import response_path, root_key
 from .types import Purpose, SubjectKind
 
-__all__ = ["Disclosure", "bind"]
+__all__ = ["ANONYMOUS", "Disclosure", "bind"]
+
+ANONYMOUS = "anonymous (access control off)"
 
 
 @dataclass
@@ -43,6 +46,17 @@ class Disclosure:
     subjects: set[str] = field(default_factory=set)
     purposes: set[str] = field(default_factory=set)
     roles: set[str] = field(default_factory=set)
+    reports: list[ReportRow] = field(default_factory=list)
+    rule_set_version: str | None = None
+
+    @property
+    def actor(self) -> str:
+        return self.principal.subject if self.principal else ANONYMOUS
+
+    @property
+    def sensitive(self) -> bool:
+        """Whether the request reached personal data (or tried to): it must be logged."""
+        return bool(self.subjects or self.purposes)
 
     def viewer(self, info: Info[Any, Any]) -> Viewer | None:
         return self.viewers.get(root_key(info))

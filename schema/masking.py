@@ -33,6 +33,7 @@ class MaskRule:
     field_class: str
     kind: Kind
     holder: str | None = None
+    restricted: bool = False  # a detail of a RESTRICTED record (decide-only)
 
 
 class Masked(FieldExtension):
@@ -67,7 +68,11 @@ class Masked(FieldExtension):
         if viewer is None or viewer.role is None:
             return False
         mask = disclosure.policy.mask_for(
-            viewer.role.value, rule.field_class, viewer.purpose.value, rule.kind
+            viewer.role.value,
+            rule.field_class,
+            viewer.purpose.value,
+            rule.kind,
+            restricted=rule.restricted,
         )
         if mask is Mask.HIDDEN:
             disclosure.note(info, Mask.HIDDEN.value)
@@ -83,7 +88,11 @@ class Masked(FieldExtension):
         if viewer is None or viewer.role is None:
             return value
         mask = disclosure.policy.mask_for(
-            viewer.role.value, rule.field_class, viewer.purpose.value, rule.kind
+            viewer.role.value,
+            rule.field_class,
+            viewer.purpose.value,
+            rule.kind,
+            restricted=rule.restricted,
         )
         if mask is Mask.FULL:
             return value

@@ -19,8 +19,10 @@ from .errors import invalid_identifier, purpose_not_applicable
 from .organization import Organization
 from .person import Person
 from .purposes import sources_for
+from .reports import VettingReport
 from .subjects import Consulted
 from .types import Purpose, SourceName, SourceStatus, SubjectKind
+from .vet import SubjectInput, vet_many, vet_one
 
 __all__ = ["Query"]
 
@@ -59,6 +61,26 @@ class Query:
             raise invalid_identifier(error) from None
         consulted = _consulted(info, purpose, SubjectKind.ORGANIZATION, key, as_of)
         return Organization(key=key, consulted=consulted)
+
+    @strawberry.field(description="A vetting report on one subject for a purpose, as of a date.")
+    async def vet(
+        self, info: Ctx, subject: SubjectInput, purpose: Purpose, as_of: dt.date | None = None
+    ) -> VettingReport | None:
+        return await vet_one(info, subject, purpose, as_of, "subject")
+
+    @strawberry.field(
+        description="At most 1,000 subjects; a bad entry is null with an error at path "
+        "[vetBatch, i]."
+    )
+    async def vet_batch(
+        self,
+        info: Ctx,
+        subjects: list[SubjectInput],
+        purpose: Purpose,
+        as_of: dt.date | None = None,
+    ) -> list[VettingReport | None]:
+        # Errors stand in the list as values; GraphQL turns each into its entry's error.
+        return await vet_many(info, subjects, purpose, as_of)  # type: ignore[return-value]
 
     @strawberry.field(description="Each platform's reachability, checked now.")
     async def sources(self, info: Ctx) -> list[SourceStatus]:

@@ -1,0 +1,172 @@
+"""`vet` and `vetBatch` through the real endpoint, over the real stand-ins."""
+
+import collections
+import json
+import sqlite3
+
+import httpx
+import pytest
+
+from tests.schema import dataset as known
+from tests.stack import running_stack
+
+REPORT = """
+reportId verdict eligibleFrom asOf ruleSetVersion policyVersion notice generatedAt
+subject { kind idNumber creditCode name }
+findings { ruleId effect until disputed restricted source summary recordRef }
+sources { source ok }
+"""
+VET = (
+    "query ($s: SubjectInput!, $p: Purpose!, $d: Date) "
+    "{ vet(subject: $s, purpose: $p, asOf: $d) { %s } }"
+)
+BATCH = (
+    "query ($s: [SubjectInput!]!, $p: Purpose!, $d: Date) "
+    "{ vetBatch(subjects: $s, purpose: $p, asOf: $d) { %s } }"
+)
+
+
+@pytest.fixture
+def dataset(tmp_path_factory):
+    return known.write_dataset(tmp_path_factory.mktemp("known"))
+
+
+async def test_a_cadre_vetting_report(dataset, tmp_path):
+    async with running_stack(dataset, tmp_path) as stack:
+        hr = stack.token("hr_officer", "hr", unit=known.UNIT)
+        answer = await stack.query(
+            VET % REPORT, hr, s={"idNumber": known.PERSON}, p="CADRE_SELECTION", d=known.AS_OF
+        )
+    assert "errors" not in answer, answer["errors"]
+    report = answer["data"]["vet"]
+    assert report["verdict"] == "INELIGIBLE"
+    assert report["eligibleFrom"] is None  # the investigation and the listing are open-ended
+    found = {(f["ruleId"], f["effect"], f["until"], f["disputed"]) for f in report["findings"]}
+    assert found == {
+        ("CS-01", "BAR", "2026-01-15", False),  # GOV_DEMERIT of 2025-01-15: 12 months
+        ("CS-04", "BAR", None, False),  # investigation open
+        ("CS-07", "FLAG", "2026-03-01", False),  # minor omission, checked 2025-03-01
+        ("CS-08", "BAR", None, False),  # listed debtor, no listing end
+        ("CS-09", "BAR", "2026-01-10", True),  # SERIOUS record under objection
+        ("CS-10", "FLAG", None, False),
+        ("CS-11", "FLAG", None, False),  # legal representative of an active supplier
+    }
+    investigation = next(f for f in report["findings"] if f["ruleId"] == "CS-04")
+    assert investigation["restricted"] is True
+    assert investigation["summary"] is None
+    assert investigation["recordRef"] is None
+    demerit = next(f for f in report["findings"] if f["ruleId"] == "CS-01")
+    assert demerit["recordRef"] == "ARCHIVE:sanction:S-1"
+    assert report["subject"]["idNumber"] == known.PERSON[:6] + "********" + known.PERSON[-4:]
+    assert report["subject"]["name"] == known.PERSON_NAME
+    assert "human decision" in report["notice"]
+    assert len(report["sources"]) == 4
+
+
+async def test_a_batch_with_a_bad_entry_fails_only_that_entry(dataset, tmp_path):
+    subjects = [{"idNumber": code} for code in known.OTHERS[:30]]
+    subjects.insert(3, {"idNumber": "110105194912310021"})
+    subjects.insert(5, {"idNumber": known.PERSON, "creditCode": known.UNIT})
+    async with running_stack(dataset, tmp_path) as stack:
+        answer = await stack.query(
+            BATCH % "verdict findings { ruleId }", s=subjects, p="CADRE_SELECTION", d=known.AS_OF
+        )
+        counts = await stack.upstream_counts()
+    reports = answer["data"]["vetBatch"]
+    assert len(reports) == 32
+    assert reports[3] is None
+    assert reports[5] is None
+    errors = {tuple(e["path"]): e["extensions"]["code"] for e in answer["errors"]}
+    assert errors == {("vetBatch", 3): "INVALID_IDENTIFIER", ("vetBatch", 5): "INVALID_SUBJECT"}
+    good = [r for r in reports if r is not None]
+    assert {r["verdict"] for r in good} == {"FLAGGED"}  # one GENERAL credit record each
+    assert counts["credit"] == 1
+    assert counts["court"] == 3  # a token, the debtor list and the restrictions, once each
+    assert counts["procurement"] == 1
+
+
+async def test_a_failed_platform_never_gives_clear(dataset, tmp_path):
+    async with running_stack(dataset, tmp_path) as stack, httpx.AsyncClient() as admin:
+        await admin.post(f"{stack.urls['court']}/_sim/down")
+        answer = await stack.query(
+            BATCH % "verdict eligibleFrom sources { source ok }",
+            s=[{"idNumber": known.OTHERS[0]}, {"idNumber": known.PERSON}],
+            p="CADRE_SELECTION",
+            d=known.AS_OF,
+        )
+    flagged, barred = answer["data"]["vetBatch"]
+    assert flagged["verdict"] == "INCOMPLETE"
+    # An undisputed BAR elsewhere still wins, but a longer bar may hide in the court data.
+    assert barred["verdict"] == "INELIGIBLE"
+    assert barred["eligibleFrom"] is None
+
+
+async def test_limits_and_purposes(dataset, tmp_path):
+    async with running_stack(dataset, tmp_path) as stack:
+        too_many = await stack.query(
+            BATCH % "verdict", s=[{"idNumber": known.PERSON}] * 1001, p="HONOURS"
+        )
+        audit = await stack.query(VET % "verdict", s={"idNumber": known.PERSON}, p="AUDIT")
+        buyer = stack.token("procurement_officer", "buyer")
+        refused = await stack.query(
+            VET % "verdict", buyer, s={"idNumber": known.PERSON}, p="HONOURS"
+        )
+    assert too_many["errors"][0]["extensions"]["code"] == "BATCH_TOO_LARGE"
+    assert audit["errors"][0]["extensions"]["code"] == "PURPOSE_NOT_APPLICABLE"
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN_PURPOSE"
+
+
+async def test_reports_are_stored_with_their_log_entry(dataset, tmp_path):
+    async with running_stack(dataset, tmp_path) as stack:
+        answer = await stack.query(
+            BATCH % "reportId verdict",
+            s=[{"creditCode": known.SUPPLIER}, {"creditCode": known.SUPPLIER}],
+            p="PROCUREMENT_ELIGIBILITY",
+            d=known.AS_OF,
+        )
+    first, second = answer["data"]["vetBatch"]
+    assert first["reportId"] != second["reportId"]  # fresh for every answer
+    assert first["verdict"] == "INELIGIBLE"  # debarment D-1 in effect
+    with sqlite3.connect(tmp_path / "access.db") as db:
+        stored = db.execute("SELECT report_id, verdict, subject FROM access_log_reports").fetchall()
+        (verdicts, rule_set) = db.execute(
+            "SELECT verdicts, rule_set_version FROM access_log"
+        ).fetchone()
+    assert sorted(stored) == sorted(
+        [
+            (first["reportId"], "INELIGIBLE", known.SUPPLIER),
+            (second["reportId"], "INELIGIBLE", known.SUPPLIER),
+        ]
+    )
+    assert json.loads(verdicts) == ["INELIGIBLE", "INELIGIBLE"]
+    assert rule_set != "-"
+
+
+async def test_every_golden_case_through_the_api(small_dataset, tmp_path):
+    cases = [json.loads(line) for line in (small_dataset / "golden.jsonl").open(encoding="utf-8")]
+    groups = collections.defaultdict(list)
+    for case in cases:
+        groups[(case["purpose"], case["asOf"])].append(case)
+    wrong = []
+    async with running_stack(
+        small_dataset, tmp_path, limits={"requests_per_minute": 10_000}
+    ) as stack:
+        for (purpose, as_of), group in groups.items():
+            answer = await stack.query(
+                BATCH % "verdict eligibleFrom findings { ruleId }",
+                s=[case["subject"] for case in group],
+                p=purpose,
+                d=as_of,
+            )
+            assert "errors" not in answer, answer["errors"]
+            for case, report in zip(group, answer["data"]["vetBatch"], strict=True):
+                rules = sorted({f["ruleId"] for f in report["findings"]})
+                got = (report["verdict"], rules, report["eligibleFrom"])
+                expected = (
+                    case["expected_verdict"],
+                    case["expected_rules"],
+                    case["expected_eligible_from"],
+                )
+                if got != expected:
+                    wrong.append(f"{case['case']}: expected {expected}, got {got}")
+    assert not wrong, "\n".join(wrong)
