@@ -87,7 +87,10 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
         disclosure = Disclosure(principal=request.state.principal, policy=self._policy)
         request.state.disclosure = disclosure
         request.state.request_id = secrets.token_hex(8)
+        if self._services.access_log is None:
+            raise RuntimeError("the access log is not open: the app has not started")
         return RequestContext(
+            access_log=self._services.access_log,
             loaders=Loaders(self._connectors),
             disclosure=disclosure,
             vetting=self._vetting,

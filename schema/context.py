@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from auth.access_log import AccessLog
 from connectors.probe import Probe
 
 from .disclosure import Disclosure
@@ -31,5 +32,6 @@ class RequestContext:
     loaders: Loaders
     disclosure: Disclosure
     vetting: VettingSetup
+    access_log: AccessLog
     probe_sources: Callable[[], Awaitable[Sequence[Probe]]]
     today: Callable[[], dt.date]
