@@ -41,6 +41,7 @@ __all__ = [
     "BrokenLink",
     "ChainHead",
     "ChainedEntry",
+    "UnreadableEntry",
     "VerifyReport",
     "chain_entries",
     "entry_hash",
@@ -60,6 +61,15 @@ class ChainedEntry:
     prev_hash: str
     hash: str
     entry: Entry
+
+
+@dataclass(frozen=True)
+class UnreadableEntry:
+    """A stored row whose fields cannot even be decoded (so: tampered with)."""
+
+    chain_id: str
+    seq: int
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -107,7 +117,9 @@ class VerifyReport:
     def summary(self) -> str:
         """One line for a person: intact, or where the first broken link is."""
         if self.broken is None:
-            return f"access log intact: {self.chains} chains, {self.entries} entries verified"
+            chains = f"{self.chains} chain{'s' if self.chains != 1 else ''}"
+            entries = f"{self.entries} entr{'ies' if self.entries != 1 else 'y'}"
+            return f"access log intact: {chains}, {entries} verified"
         link = self.broken
         return f"access log BROKEN: chain {link.chain_id} seq {link.seq} {link.kind}: {link.detail}"
 
@@ -142,7 +154,7 @@ def entry_hash(chain_id: str, seq: int, prev_hash: str, entry: Entry) -> str:
         "rule_set_version": entry.rule_set_version,
         "request_id": entry.request_id,
         "outcome": entry.outcome,
-        # Stored rows come back ordered by id, so hash them in that order.
+        # Sorted, so the hash does not depend on the order rows are read back in.
         "reports": [
             _report_payload(report)
             for report in sorted(entry.reports, key=lambda report: report.report_id)
@@ -164,13 +176,15 @@ def chain_entries(
     return chained
 
 
-def verify_chains(rows: Iterable[ChainedEntry], heads: Mapping[str, ChainHead]) -> VerifyReport:
+def verify_chains(
+    rows: Iterable[ChainedEntry | UnreadableEntry], heads: Mapping[str, ChainHead]
+) -> VerifyReport:
     """Walk `rows` (ordered by chain_id, seq) against the head records.
 
     Chains are checked in chain_id order, including chains that have a head
     record but no entries left; the walk stops at the first broken link.
     """
-    by_chain: Iterator[tuple[str, Iterator[ChainedEntry]]] = itertools.groupby(
+    by_chain: Iterator[tuple[str, Iterator[ChainedEntry | UnreadableEntry]]] = itertools.groupby(
         rows, key=lambda row: row.chain_id
     )
     # Chains with a head but no rows must be reported in their chain_id turn too.
@@ -179,7 +193,9 @@ def verify_chains(rows: Iterable[ChainedEntry], heads: Mapping[str, ChainHead]) 
     chains = entries = 0
     intact: list[ChainHead] = []
 
-    def check(chain_id: str, chain_rows: Iterable[ChainedEntry]) -> BrokenLink | None:
+    def check(
+        chain_id: str, chain_rows: Iterable[ChainedEntry | UnreadableEntry]
+    ) -> BrokenLink | None:
         nonlocal chains, entries
         chains += 1
         checked, broken = _check_chain(chain_id, chain_rows, heads.get(chain_id))
@@ -203,7 +219,7 @@ def verify_chains(rows: Iterable[ChainedEntry], heads: Mapping[str, ChainHead]) 
 
 
 def _check_chain(
-    chain_id: str, rows: Iterable[ChainedEntry], head: ChainHead | None
+    chain_id: str, rows: Iterable[ChainedEntry | UnreadableEntry], head: ChainHead | None
 ) -> tuple[int, BrokenLink | None]:
     """(entries checked, the first broken link or None) for one chain's rows."""
     expected_seq, expected_prev = 1, GENESIS
@@ -214,9 +230,16 @@ def _check_chain(
 
     for row in rows:
         # The primary key (chain_id, seq) and the ORDER BY make seq strictly
-        # increasing, so a seq other than the expected one is a gap.
-        if row.seq != expected_seq:
+        # increasing: a larger seq than expected is a gap, a smaller one can
+        # only be a row numbered outside the chain (0 or negative).
+        if row.seq > expected_seq:
             return broken(expected_seq, BreakKind.MISSING, _gap(expected_seq, row.seq - 1))
+        if isinstance(row, UnreadableEntry):
+            detail = f"its stored fields cannot be read ({row.reason})"
+            return broken(row.seq, BreakKind.EDITED, detail)
+        if row.seq < expected_seq:
+            detail = f"seq {row.seq} is outside the chain's numbering"
+            return broken(row.seq, BreakKind.EDITED, detail)
         if entry_hash(chain_id, row.seq, row.prev_hash, row.entry) != row.hash:
             last_seq = max(head.seq if head else 0, row.seq)
             written_as = _written_as(row, last_seq)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from .access_log_chain import ChainedEntry, ChainHead
+from .access_log_chain import ChainedEntry, ChainHead, UnreadableEntry
 from .access_log_entry import CHINA_TZ, Entry, ReportRow
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "LogQuery",
     "LogSnapshot",
     "LogStore",
-    "UnreadableEntry",
     "assemble",
     "china_time",
     "entry_from_row",
@@ -95,15 +94,6 @@ class LogQuery:
     limit: int
 
 
-@dataclass(frozen=True)
-class UnreadableEntry:
-    """A stored row whose fields cannot even be decoded: tampered with, for verify."""
-
-    chain_id: str
-    seq: int
-    reason: str
-
-
 class LogStore(Protocol):
     """One database holding the access log."""
 
@@ -153,7 +143,7 @@ def insert_sql(table: str, columns: Sequence[str], placeholder: str) -> str:
 def head_upsert_sql(placeholder: str) -> str:
     p = placeholder
     return (
-        f"INSERT INTO access_log_chains (chain_id, head_seq, head_hash) VALUES ({p}, {p}, {p}) "
+        f"INSERT INTO access_log_chains (chain_id, head_seq, head_hash) VALUES ({p}, {p}, {p}) "  # noqa: S608
         "ON CONFLICT (chain_id) DO UPDATE "
         "SET head_seq = excluded.head_seq, head_hash = excluded.head_hash"
     )
@@ -304,7 +294,9 @@ def assemble(
             ]
             yield entry_from_row(joined[0], codec, reports)
         except (ValueError, TypeError) as exc:
-            yield UnreadableEntry(str(chain_id), _integer(seq), str(exc))
+            # Only SQLite's loose typing lets a seq be anything but an integer.
+            place = seq if isinstance(seq, int) and not isinstance(seq, bool) else 0
+            yield UnreadableEntry(str(chain_id), place, str(exc))
 
 
 def china_time(value: dt.datetime) -> dt.datetime:
