@@ -62,6 +62,8 @@ async def record_access(
     outcome = "PARTIAL" if error_codes else "OK"
     if DENIALS.intersection(error_codes):
         outcome = "DENIED"
+    elif disclosure.usage:
+        outcome = "USAGE_RECORDED"
     entry = Entry(
         time=dt.datetime.now(SHANGHAI),
         actor=disclosure.actor,
@@ -69,7 +71,7 @@ async def record_access(
         unit=(principal.unit or "-") if principal else "-",
         purpose=",".join(sorted(disclosure.purposes)) or "-",
         subjects=sorted(disclosure.subjects),
-        fields=sorted(set(fields_returned(data))),
+        fields=sorted({*fields_returned(data), *(f"usage:{u}" for u in disclosure.usage)}),
         verdicts=[report.verdict for report in disclosure.reports],
         policy_version=disclosure.policy.version,
         rule_set_version=disclosure.rule_set_version or RULE_SET_NONE,

@@ -10,7 +10,7 @@ from graphql import GraphQLError
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
-from .query import Query
+from .query import Mutation, Query
 
 __all__ = ["GatewaySchema", "build_schema"]
 
@@ -52,6 +52,7 @@ def build_schema(
     parses and validates every request anew."""
     return GatewaySchema(
         query=Query,
+        mutation=Mutation,
         extensions=[
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),

@@ -48,6 +48,7 @@ class Disclosure:
     roles: set[str] = field(default_factory=set)
     reports: list[ReportRow] = field(default_factory=list)
     rule_set_version: str | None = None
+    usage: list[str] = field(default_factory=list)  # "reportId:OUTCOME" recorded by recordUsage
 
     @property
     def actor(self) -> str:

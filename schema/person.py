@@ -7,6 +7,8 @@ import datetime as dt
 import strawberry
 from strawberry.types import Info
 
+from auth.access_log_entry import Entry
+from auth.principal import Role
 from auth.visibility import Access, archive_access
 from connectors import records as r
 from connectors.identifiers import id_number_birth_date
@@ -17,7 +19,7 @@ from .in_force import sanction_in_force
 from .masking import Masked, MaskRule
 from .records import BusinessRole, ConsumptionRestriction, CreditRecord, EnforcementEntry
 from .subjects import Consulted, source_status
-from .types import SourceName, SourceStatus, SubjectRef
+from .types import Purpose, SourceName, SourceStatus, SubjectRef
 
 __all__ = ["CivilServant", "Person"]
 
@@ -74,6 +76,23 @@ class Honour:
     year: int
     title: str
     level: str | None
+
+
+@strawberry.type
+class AccessHistoryEntry:
+    at: dt.datetime
+    actor_unit: str | None
+    purpose: Purpose | None
+
+    @classmethod
+    def of(cls, entry: Entry) -> AccessHistoryEntry:
+        purposes = {p.value for p in Purpose}
+        return cls(
+            at=entry.time,
+            actor_unit=None if entry.unit == "-" else entry.unit,
+            # An entry naming several purposes (one request, several root fields) has none single.
+            purpose=Purpose(entry.purpose) if entry.purpose in purposes else None,
+        )
 
 
 @strawberry.type
@@ -224,6 +243,19 @@ class Person:
             SourceName.PROCUREMENT, info.context.loaders.representatives, self.key
         )
         return None if person is None else [BusinessRole.of(role) for role in person.roles]
+
+    @strawberry.field(
+        description="Who looked this person up: the actor's unit and purpose, never the actor "
+        "(the data subject itself and credit_admin only)."
+    )
+    async def access_history(self, info: Ctx) -> list[AccessHistoryEntry] | None:
+        viewer = self.consulted.viewer
+        if not (viewer.is_self or viewer.role in {None, Role.CREDIT_ADMIN}):
+            info.context.disclosure.note(info, "HIDDEN")
+            return None
+        pseudonym = info.context.disclosure.policy.pseudonymiser.person(self.key)
+        entries = await info.context.access_log.search(subject=pseudonym, limit=500)
+        return [AccessHistoryEntry.of(entry) for entry in entries]
 
     @strawberry.field(description="Each consulted platform: answered or not, and when.")
     async def sources(self, info: Ctx) -> list[SourceStatus]:

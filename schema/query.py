@@ -22,9 +22,10 @@ from .purposes import sources_for
 from .reports import VettingReport
 from .subjects import Consulted
 from .types import Purpose, SourceName, SourceStatus, SubjectKind
+from .usage import UsageFeedback, UsageOutcome, record_usage
 from .vet import SubjectInput, vet_many, vet_one
 
-__all__ = ["Query"]
+__all__ = ["Mutation", "Query"]
 
 Ctx = Info[RequestContext, None]
 
@@ -94,3 +95,15 @@ class Query:
             )
             for probe in probes
         ]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="The human outcome of a report, forwarded to the credit platform "
+        "(反馈应用情况)."
+    )
+    async def record_usage(
+        self, info: Ctx, report_id: strawberry.ID, outcome: UsageOutcome
+    ) -> UsageFeedback:
+        return await record_usage(info, str(report_id), outcome)

@@ -170,3 +170,50 @@ async def test_every_golden_case_through_the_api(small_dataset, tmp_path):
                 if got != expected:
                     wrong.append(f"{case['case']}: expected {expected}, got {got}")
     assert not wrong, "\n".join(wrong)
+
+
+RECORD_USAGE = (
+    "mutation ($r: ID!, $o: UsageOutcome!) "
+    "{ recordUsage(reportId: $r, outcome: $o) { reportId outcome queued } }"
+)
+
+
+async def test_the_human_outcome_is_recorded_for_the_reports_own_actor(dataset, tmp_path):
+    async with running_stack(dataset, tmp_path) as stack:
+        hr = stack.token("hr_officer", "hr", unit=known.UNIT)
+        other = stack.token("hr_officer", "someone-else", unit=known.UNIT)
+        vetted = await stack.query(
+            VET % "reportId", hr, s={"idNumber": known.PERSON}, p="CADRE_SELECTION", d=known.AS_OF
+        )
+        report_id = vetted["data"]["vet"]["reportId"]
+        recorded = await stack.query(RECORD_USAGE, hr, r=report_id, o="NOT_ADOPTED")
+        foreign = await stack.query(RECORD_USAGE, other, r=report_id, o="ADOPTED")
+        unknown = await stack.query(RECORD_USAGE, hr, r="no-such-report", o="ADOPTED")
+    assert recorded["data"]["recordUsage"] == {
+        "reportId": report_id, "outcome": "NOT_ADOPTED", "queued": True,
+    }  # fmt: skip
+    assert foreign["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert unknown["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    with sqlite3.connect(tmp_path / "access.db") as db:
+        rows = db.execute("SELECT outcome, fields FROM access_log WHERE outcome = 'USAGE_RECORDED'")
+        ((outcome, fields),) = rows.fetchall()
+    assert f"usage:{report_id}:NOT_ADOPTED" in json.loads(fields)
+
+
+async def test_a_data_subject_sees_who_looked_it_up(dataset, tmp_path):
+    history = (
+        f'query ($p: Purpose!) {{ person(idNumber: "{known.PERSON}", purpose: $p) '
+        "{ accessHistory { at actorUnit purpose } } }"
+    )
+    async with running_stack(dataset, tmp_path) as stack:
+        hr = stack.token("hr_officer", "hr-officer-name", unit=known.UNIT)
+        await stack.query(VET % "verdict", hr, s={"idNumber": known.PERSON}, p="CADRE_SELECTION")
+        me = stack.token("data_subject", "me", id_number=known.PERSON)
+        mine = await stack.query(history, me, p="SELF_CHECK")
+        theirs = await stack.query(history, hr, p="HONOURS")
+    entries = mine["data"]["person"]["accessHistory"]
+    assert {"actorUnit": known.UNIT, "purpose": "CADRE_SELECTION"} in [
+        {"actorUnit": e["actorUnit"], "purpose": e["purpose"]} for e in entries
+    ]
+    assert "hr-officer-name" not in json.dumps(mine)
+    assert theirs["data"]["person"]["accessHistory"] is None

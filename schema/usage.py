@@ -1,0 +1,49 @@
+"""`recordUsage`: the human outcome of a vetting report (反馈应用情况).
+
+The outcome is stored durably as an access-log entry of its own (outcome
+`USAGE_RECORDED`, the report id and outcome in its fields), in the same hash
+chain as every access; forwarding it to the credit platform's usage-feedback
+endpoint is the outbox's job, so the answer says `queued: true` until the
+platform has acknowledged it. Only the actor a report was given to may record
+its outcome: an unknown report id and another actor's report look the same
+(`NOT_FOUND`), so report ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from .context import RequestContext
+
+__all__ = ["UsageFeedback", "UsageOutcome", "record_usage"]
+
+
+@strawberry.enum
+class UsageOutcome(enum.Enum):
+    ADOPTED = "ADOPTED"
+    NOT_ADOPTED = "NOT_ADOPTED"
+    PENDING = "PENDING"
+
+
+@strawberry.type
+class UsageFeedback:
+    report_id: strawberry.ID
+    outcome: UsageOutcome
+    queued: bool
+
+
+async def record_usage(
+    info: Info[RequestContext, None], report_id: str, outcome: UsageOutcome
+) -> UsageFeedback:
+    context = info.context
+    disclosure = context.disclosure
+    report = await context.access_log.report(report_id)
+    if report is None or report.actor != disclosure.actor:
+        raise GraphQLError("no such report for this caller", extensions={"code": "NOT_FOUND"})
+    disclosure.purposes.add(report.purpose)
+    disclosure.usage.append(f"{report_id}:{outcome.value}")
+    return UsageFeedback(report_id=strawberry.ID(report_id), outcome=outcome, queued=True)
