@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import secrets
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import httpx
+import psycopg
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -29,6 +32,7 @@ from strawberry.types import ExecutionResult
 
 from auth.access_log import AccessLog, open_access_log
 from auth.policy import Policy, load_policy
+from auth.reveal import PseudonymRegistry, open_registry
 from connectors.base import SHANGHAI
 from connectors.bundle import Connectors, build_connectors
 from connectors.probe import Probe, probe_all
@@ -46,6 +50,8 @@ from .settings import Settings
 
 __all__ = ["create_app"]
 
+logger = logging.getLogger(__name__)
+
 
 def _today() -> dt.date:
     return dt.datetime.now(SHANGHAI).date()
@@ -56,6 +62,7 @@ class _Services:
     """What the endpoint needs that only exists once the app has started."""
 
     access_log: AccessLog | None = None
+    registry: PseudonymRegistry | None = None
 
 
 class _GraphQLEndpoint(GraphQL[RequestContext, None]):
@@ -87,10 +94,12 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
         disclosure = Disclosure(principal=request.state.principal, policy=self._policy)
         request.state.disclosure = disclosure
         request.state.request_id = secrets.token_hex(8)
-        if self._services.access_log is None:
+        log, registry = self._services.access_log, self._services.registry
+        if log is None or registry is None:
             raise RuntimeError("the access log is not open: the app has not started")
         return RequestContext(
-            access_log=self._services.access_log,
+            access_log=log,
+            registry=registry,
             loaders=Loaders(self._connectors),
             disclosure=disclosure,
             vetting=self._vetting,
@@ -107,8 +116,9 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
             return _with_codes(answer)
         request_id: str = request.state.request_id
         log = self._services.access_log
-        if disclosure.sensitive and log is not None:
-            durable = await record_access(
+        registry = self._services.registry
+        if disclosure.sensitive and log is not None and registry is not None:
+            durable = await _remember(registry, disclosure) and await record_access(
                 log,
                 disclosure,
                 request_id=request_id,
@@ -134,6 +144,16 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
         extensions = answer_extensions(disclosure, request_id)
         answer["extensions"] = {**(answer.get("extensions") or {}), **extensions}
         return answer
+
+
+async def _remember(registry: PseudonymRegistry, disclosure: Disclosure) -> bool:
+    """Register the pseudonyms an answer hands out; False when that failed."""
+    try:
+        await registry.register(disclosure.pseudonyms)
+    except (sqlite3.Error, psycopg.Error):
+        logger.exception("pseudonym registry write failed")
+        return False
+    return True
 
 
 def _with_codes(answer: GraphQLHTTPResponse) -> GraphQLHTTPResponse:
@@ -168,6 +188,7 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with client:
             services.access_log = await open_access_log(settings.access_log.dsn)
+            services.registry = await open_registry(settings.access_log.dsn)
             try:
                 yield
             finally:

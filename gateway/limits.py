@@ -54,14 +54,21 @@ LIST_MULTIPLIER = 10
 
 
 def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """The limit and error extensions, as factories (one instance per request)."""
+    """The limit and error extensions, as factories (one instance per request).
+
+    The validation rules are built ONCE: Strawberry's limiters make a new rule
+    class per instance, and ValidationCache keys on the rules, so rules made per
+    request would never hit the cache and every request would be validated anew.
+    """
     limits = settings.limits
-    cost_rule = _cost_rule(limits.max_cost)
+    rules = [
+        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+        _cost_rule(limits.max_cost),
+    ]
     extensions: list[Callable[[], SchemaExtension]] = [
-        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: AddValidationRules([cost_rule]),
         lambda: MaskErrors(should_mask_error=_unexpected),
     ]
     if settings.gateway.mode == "production":

@@ -24,7 +24,9 @@ __all__ = ["RULE_SET_NONE", "answer_extensions", "fields_returned", "record_acce
 logger = logging.getLogger(__name__)
 
 RULE_SET_NONE = "-"  # no vetting rules were applied to this answer
-DENIALS = frozenset({"FORBIDDEN_PURPOSE", "FORBIDDEN_SUBJECT", "PURPOSE_NOT_APPLICABLE"})
+DENIALS = frozenset(
+    {"FORBIDDEN_PURPOSE", "FORBIDDEN_SUBJECT", "PURPOSE_NOT_APPLICABLE", "NOT_FOUND"}
+)
 
 
 def fields_returned(data: Any, prefix: str = "") -> Iterator[str]:
@@ -62,7 +64,9 @@ async def record_access(
     outcome = "PARTIAL" if error_codes else "OK"
     if DENIALS.intersection(error_codes):
         outcome = "DENIED"
-    elif disclosure.usage:
+    elif any(event.startswith("reveal:") for event in disclosure.events):
+        outcome = "IDENTITY_REVEALED"
+    elif any(event.startswith("usage:") for event in disclosure.events):
         outcome = "USAGE_RECORDED"
     entry = Entry(
         time=dt.datetime.now(SHANGHAI),
@@ -71,7 +75,7 @@ async def record_access(
         unit=(principal.unit or "-") if principal else "-",
         purpose=",".join(sorted(disclosure.purposes)) or "-",
         subjects=sorted(disclosure.subjects),
-        fields=sorted({*fields_returned(data), *(f"usage:{u}" for u in disclosure.usage)}),
+        fields=sorted({*fields_returned(data), *disclosure.events}),
         verdicts=[report.verdict for report in disclosure.reports],
         policy_version=disclosure.policy.version,
         rule_set_version=disclosure.rule_set_version or RULE_SET_NONE,

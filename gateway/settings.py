@@ -70,7 +70,7 @@ class LimitsSettings(_Section):
     max_depth: int = Field(12, ge=1)
     max_aliases: int = Field(600, ge=1)
     max_tokens: int = Field(20_000, ge=1)
-    max_cost: int = Field(200_000, ge=1)
+    max_cost: int = Field(1_000_000, ge=1)  # a 500-person query with records costs ~340,000
     max_body_bytes: int = Field(1_048_576, ge=1_024)
     requests_per_minute: int = Field(600, ge=1, description="per principal")
 

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from auth.access_log import AccessLog
+from auth.reveal import PseudonymRegistry
 from connectors.probe import Probe
 
 from .disclosure import Disclosure
@@ -33,5 +34,6 @@ class RequestContext:
     disclosure: Disclosure
     vetting: VettingSetup
     access_log: AccessLog
+    registry: PseudonymRegistry
     probe_sources: Callable[[], Awaitable[Sequence[Probe]]]
     today: Callable[[], dt.date]

@@ -48,7 +48,11 @@ class Disclosure:
     roles: set[str] = field(default_factory=set)
     reports: list[ReportRow] = field(default_factory=list)
     rule_set_version: str | None = None
-    usage: list[str] = field(default_factory=list)  # "reportId:OUTCOME" recorded by recordUsage
+    # Accountable events besides reads, kept in the log entry's fields:
+    # "usage:REPORT:OUTCOME" (recordUsage), "reveal:case=CASE" (revealIdentity).
+    events: list[str] = field(default_factory=list)
+    # Pseudonyms handed out, with what stands behind them (for revealIdentity).
+    pseudonyms: set[tuple[str, str, str]] = field(default_factory=set)
 
     @property
     def actor(self) -> str:

@@ -107,6 +107,11 @@ class Masked(FieldExtension):
             disclosure.note(info, Mask.HIDDEN.value)
             return None
         disclosure.note(info, mask.value)
+        if mask is Mask.PSEUDONYM and isinstance(masked, str):
+            # Remembered so an auditor can reveal it for a named case (revealIdentity).
+            behind = (rule.kind, shown) if rule.kind != "name" else ("id_number", rule.holder)
+            if behind[1]:
+                disclosure.pseudonyms.add((masked, behind[0], str(behind[1])))
         return masked
 
 

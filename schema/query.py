@@ -20,8 +20,9 @@ from .organization import Organization
 from .person import Person
 from .purposes import sources_for
 from .reports import VettingReport
+from .reveal import reveal_identity
 from .subjects import Consulted
-from .types import Purpose, SourceName, SourceStatus, SubjectKind
+from .types import Purpose, SourceName, SourceStatus, SubjectKind, SubjectRef
 from .usage import UsageFeedback, UsageOutcome, record_usage
 from .vet import SubjectInput, vet_many, vet_one
 
@@ -82,6 +83,15 @@ class Query:
     ) -> list[VettingReport | None]:
         # Errors stand in the list as values; GraphQL turns each into its entry's error.
         return await vet_many(info, subjects, purpose, as_of)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="An auditor turns a pseudonym back into an identity for a named case; "
+        "every call is logged."
+    )
+    async def reveal_identity(
+        self, info: Ctx, pseudonym: str, case_number: str
+    ) -> SubjectRef | None:
+        return await reveal_identity(info, pseudonym, case_number)
 
     @strawberry.field(description="Each platform's reachability, checked now.")
     async def sources(self, info: Ctx) -> list[SourceStatus]:

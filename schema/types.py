@@ -36,7 +36,7 @@ class SubjectKind(Enum):
 
 
 def _ref_id(ref: SubjectRef) -> MaskRule | None:
-    if ref.kind is SubjectKind.ORGANIZATION:
+    if ref.kind is SubjectKind.ORGANIZATION or ref.revealed:
         return None
     field_class = "legal_rep_id" if ref.legal_rep else "person_id_number"
     return MaskRule(field_class, "id_number", ref.id_number)
@@ -57,6 +57,8 @@ class SubjectRef:
     name: str | None = strawberry.field(default=None, extensions=[Masked(_ref_name)])
     # A legal representative's number and name have masks of their own (DOMAIN.md).
     legal_rep: strawberry.Private[bool] = False
+    # The answer of revealIdentity: the identity itself, on purpose unmasked.
+    revealed: strawberry.Private[bool] = False
 
     @classmethod
     def person(

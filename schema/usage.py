@@ -45,5 +45,5 @@ async def record_usage(
     if report is None or report.actor != disclosure.actor:
         raise GraphQLError("no such report for this caller", extensions={"code": "NOT_FOUND"})
     disclosure.purposes.add(report.purpose)
-    disclosure.usage.append(f"{report_id}:{outcome.value}")
+    disclosure.events.append(f"usage:{report_id}:{outcome.value}")
     return UsageFeedback(report_id=strawberry.ID(report_id), outcome=outcome, queued=True)

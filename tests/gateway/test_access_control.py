@@ -229,3 +229,33 @@ async def test_introspection_in_production_only_for_credit_admin(dataset, tmp_pa
     assert "introspection" in hr["errors"][0]["message"].lower()
     assert admin["data"] == {"__schema": {"queryType": {"name": "Query"}}}
     assert page.status_code in {401, 404}
+
+
+REVEAL = (
+    "query ($p: String!, $c: String!) "
+    "{ revealIdentity(pseudonym: $p, caseNumber: $c) { kind idNumber creditCode } }"
+)
+
+
+async def test_an_auditor_reveals_a_pseudonym_only_for_a_named_case(dataset, tmp_path):
+    async with running_stack(dataset, tmp_path) as stack:
+        auditor = stack.token("auditor", "audit-1")
+        audited = await stack.query(PERSON, auditor, id=known.PERSON, purpose="AUDIT")
+        pseudonym = audited["data"]["person"]["idNumber"]
+        revealed = await stack.query(REVEAL, auditor, p=pseudonym, c="审计〔2025〕7号")
+        no_case = await stack.query(REVEAL, auditor, p=pseudonym, c="  ")
+        unknown = await stack.query(REVEAL, auditor, p="P-AAAAAAAAAAAAAAAA", c="A-1")
+        hr = await stack.query(REVEAL, stack.token("hr_officer", "hr"), p=pseudonym, c="A-1")
+    assert revealed["data"]["revealIdentity"] == {
+        "kind": "PERSON", "idNumber": known.PERSON, "creditCode": None,
+    }  # fmt: skip
+    assert no_case["errors"][0]["extensions"]["code"] == "INVALID_ARGUMENT"
+    assert unknown["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert hr["errors"][0]["extensions"]["code"] == "FORBIDDEN_PURPOSE"
+    with sqlite3.connect(tmp_path / "access.db") as db:
+        reveals = db.execute(
+            "SELECT actor, fields FROM access_log WHERE outcome = 'IDENTITY_REVEALED'"
+        ).fetchall()
+    assert [(actor, "reveal:case=审计〔2025〕7号" in fields) for actor, fields in reveals] == [
+        ("audit-1", True)
+    ]
