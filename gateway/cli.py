@@ -183,19 +183,19 @@ def _demo(args: argparse.Namespace) -> int:
     settings = load_settings(config_file, gateway={"port": args.port, "mode": "development"})
     gateway = ServedApp("gateway", create_app(settings), "127.0.0.1", args.port)
 
-    tokens = _demo_tokens(dataset, Path(settings.auth.dev_keys_dir))
+    person, unit = _demo_subjects(dataset)
+    tokens = _demo_tokens(Path(settings.auth.dev_keys_dir), person, unit)
 
     def ready(served: dict[str, str]) -> None:
-        print(_demo_banner(served, standins.archive_dsn, config_file, tokens), flush=True)
+        banner = _demo_banner(served, standins.archive_dsn, config_file, tokens, person)
+        print(banner, flush=True)
 
     asyncio.run(serve_all([*standins.apps, gateway], ready))
     return 0
 
 
-def _demo_tokens(dataset: Path, keys_dir: Path) -> dict[str, str]:
-    """A development token per role; the data subject is the first planted case."""
-    from auth.devkeys import mint_token
-
+def _demo_subjects(dataset: Path) -> tuple[str | None, str | None]:
+    """A person and an organisation of the first planted cases, to try things on."""
     person = unit = None
     with (dataset / "golden.jsonl").open(encoding="utf-8") as cases:
         for line in cases:
@@ -204,6 +204,13 @@ def _demo_tokens(dataset: Path, keys_dir: Path) -> dict[str, str]:
             unit = unit or subject.get("creditCode")
             if person and unit:
                 break
+    return person, unit
+
+
+def _demo_tokens(keys_dir: Path, person: str | None, unit: str | None) -> dict[str, str]:
+    """A development token per role; the data subject is `person`."""
+    from auth.devkeys import mint_token
+
     return {
         "hr_officer": mint_token(keys_dir, "hr_officer", "demo-hr", unit=unit),
         "procurement_officer": mint_token(keys_dir, "procurement_officer", "demo-buyer"),
@@ -214,7 +221,11 @@ def _demo_tokens(dataset: Path, keys_dir: Path) -> dict[str, str]:
 
 
 def _demo_banner(
-    urls: dict[str, str], archive_dsn: str, config_file: Path, tokens: dict[str, str]
+    urls: dict[str, str],
+    archive_dsn: str,
+    config_file: Path,
+    tokens: dict[str, str],
+    person: str | None,
 ) -> str:
     gateway = urls["gateway"]
     token_lines = [f"  {role:<20} {token}" for role, token in tokens.items()]
@@ -234,8 +245,8 @@ def _demo_banner(
             *token_lines,
             "",
             "Try in GraphiQL:   { sources { source ok error } }",
-            'Then:  { person(idNumber: "...", purpose: CADRE_SELECTION) { name creditRecords '
-            "{ category } sources { source ok } } }",
+            f'Then:  {{ vet(subject: {{ idNumber: "{person}" }}, purpose: CADRE_SELECTION, '
+            'asOf: "2025-06-30") { verdict eligibleFrom findings { ruleId effect until } } }',
             "More tokens:  .venv/bin/credgate token --role hr_officer --sub alice",
             "Ctrl-C stops everything.",
             "",
