@@ -23,6 +23,7 @@ import uvicorn
 from auth.access_log_entry import AccessLogError
 
 from .settings import ConfigError, load_settings
+from .vet_cli import add_vet_parser
 
 __all__ = ["main"]
 
@@ -90,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--id-number")
     token.add_argument("--name")
     token.set_defaults(command=_token)
+
+    add_vet_parser(commands)
 
     verify = commands.add_parser("verify-log", help="check the access log's hash chains")
     verify.add_argument("--config", type=Path, help="TOML file (else CREDGATE_CONFIG)")

@@ -30,7 +30,7 @@ from typing import IO, Any
 
 import httpx
 
-from .vet_csv import InputError, InputRow, ReportRow, open_report, open_table
+from .vet_csv import InputError, InputRow, ReportRow, open_report, open_table, report_kind
 
 __all__ = ["RunFailed", "VetOptions", "add_vet_parser", "run_vet", "vet_file"]
 
@@ -77,10 +77,13 @@ def add_vet_parser(commands: Any) -> None:
         "vet", help="vet the subjects of a CSV file through the gateway"
     )
     vet.add_argument("file", type=Path, metavar="FILE.csv", help="a header, then one row each")
-    vet.add_argument("--purpose", required=True, type=str.upper, choices=PURPOSES)
+    vet.add_argument(
+        "--purpose", required=True, type=str.upper, choices=PURPOSES, metavar="PURPOSE",
+        help=f"one of {', '.join(p.lower() for p in PURPOSES)} (any case)",
+    )  # fmt: skip
     vet.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
     vet.add_argument(
-        "--out", type=Path, metavar="F.csv|F.json|F.jsonl", help="default: CSV to stdout"
+        "--out", type=_report_path, metavar="F.csv|F.json|F.jsonl", help="default: CSV to stdout"
     )
     vet.add_argument("--url", default=DEFAULT_URL, help=f"GraphQL endpoint (default {DEFAULT_URL})")
     vet.add_argument("--token", help="bearer token (default: $CREDGATE_TOKEN)")
@@ -96,6 +99,14 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _report_path(text: str) -> Path:
+    try:
+        report_kind(Path(text))
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return Path(text)
 
 
 def _chunk_size(text: str) -> int:
@@ -148,18 +159,17 @@ class Summary:
         self.errors.update(row.error for row in rows if row.error)
 
     def table(self, options: VetOptions) -> str:
-        total = sum(self.verdicts.values())
-        lines = [f"{'verdict':<12} {'subjects':>10}"]
+        lines = [f"{'verdict':<14} {'subjects':>10}"]
         for verdict in (*VERDICTS, "ERROR"):
-            lines.append(f"{verdict:<12} {self.verdicts[verdict]:>10,}")
+            lines.append(f"{verdict:<14} {self.verdicts[verdict]:>10,}")
         if self.errors:
             lines[-1] += "   " + ", ".join(f"{c} {n:,}" for c, n in sorted(self.errors.items()))
-        lines.append(f"{'total':<12} {total:>10,}")
-        where = options.out or "stdout"
-        lines.append(
-            f"{options.purpose}: {self.calls:,} vetBatch calls in {self.seconds:.1f} s;"
-            f" report: {where}"
-        )
+        lines += [
+            f"{'total':<14} {sum(self.verdicts.values()):>10,}",
+            f"{'vetBatch calls':<14} {self.calls:>10,}",
+            f"{'wall time':<14} {self.seconds:>8.2f} s",
+            f"{options.purpose} report: {options.out or 'stdout'}",
+        ]
         return "\n".join(lines)
 
 
@@ -189,21 +199,14 @@ def vet_file(
     return summary
 
 
+@dataclass
 class _Gateway:
     """`vetBatch` over HTTP, answers turned into report rows."""
 
-    def __init__(
-        self,
-        client: httpx.Client,
-        options: VetOptions,
-        stderr: IO[str],
-        sleep: Callable[[float], None],
-    ) -> None:
-        self.client = client
-        self.options = options
-        self.stderr = stderr
-        self.sleep = sleep
-        self.headers = {"Authorization": f"Bearer {options.token}"} if options.token else {}
+    client: httpx.Client
+    options: VetOptions
+    stderr: IO[str]
+    sleep: Callable[[float], None]
 
     def vet(self, chunk: list[InputRow]) -> list[ReportRow]:
         variables = {
@@ -227,19 +230,23 @@ class _Gateway:
         ]
 
     def _post(self, payload: dict[str, Any]) -> dict[str, Any]:
-        url = self.options.url
-        for _ in range(RATE_LIMIT_WAITS + 1):
+        url, token = self.options.url, self.options.token
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        waits = 0
+        while True:
             try:
-                answer = self.client.post(url, json=payload, headers=self.headers)
+                answer = self.client.post(url, json=payload, headers=headers)
             except httpx.HTTPError as exc:
                 raise RunFailed(f"the gateway at {url} did not answer: {exc}") from None
             if answer.status_code != 429:
                 break
+            # A long run may outpace the per-caller limit: wait as told, a few times.
+            if waits == RATE_LIMIT_WAITS:
+                raise RunFailed(f"the gateway at {url} kept refusing: too many requests (HTTP 429)")
+            waits += 1
             wait = _retry_after(answer)
             print(f"rate limited by the gateway; waiting {wait:g} s", file=self.stderr)
             self.sleep(wait)
-        else:
-            raise RunFailed(f"the gateway at {url} kept refusing: too many requests (HTTP 429)")
         try:
             body: dict[str, Any] = answer.json()
         except ValueError:

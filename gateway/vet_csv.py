@@ -38,6 +38,7 @@ __all__ = [
     "ReportWriter",
     "open_report",
     "open_table",
+    "report_kind",
 ]
 
 ENCODINGS = ("utf-8-sig", "gb18030")
@@ -126,6 +127,8 @@ def open_table(path: Path) -> InputTable:
                 total = sum(1 for _ in rows)
         except UnicodeDecodeError:
             continue
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}") from None
         except csv.Error as exc:
             raise InputError(f"{path} is not a readable CSV file: {exc}") from None
         if header is None:
@@ -187,7 +190,10 @@ def open_report(
         finally:
             text.detach()  # flushed, and stdout left open
         return
-    kind = _kind(out)
+    kind = report_kind(out)
+    if not out.parent.is_dir():
+        raise InputError(f"--out {out}: no such directory {out.parent}")
+    # Owner-only (mkstemp's 0600), as the report names people and their verdicts.
     descriptor, partial = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     try:
         with os.fdopen(descriptor, "wb") as binary:
@@ -210,11 +216,12 @@ _REPORT_NAMES = {_normalise(name) for name in REPORT_COLUMNS}
 _KINDS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
-def _kind(out: Path) -> str:
+def report_kind(out: Path) -> str:
+    """The report's format by the suffix of `out`: csv, json (an array) or jsonl (a line each)."""
     try:
         return _KINDS[out.suffix.lower()]
     except KeyError:
-        raise InputError(f"--out {out}: the report is .csv, .json or .jsonl") from None
+        raise InputError(f"--out {out}: a report is .csv, .json or .jsonl") from None
 
 
 def _unique(names: list[str]) -> list[str]:
