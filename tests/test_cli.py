@@ -162,3 +162,25 @@ async def test_demo_starts_everything_and_stops_cleanly(small_dataset, tmp_path)
         code = await interrupt(process)
     assert code == 0
     assert (tmp_path / "data" / "archive.db").exists()
+
+
+async def test_token_signs_in_development_and_refuses_in_production(tmp_path):
+    keys = tmp_path / "keys"
+    development = tmp_path / "dev.toml"
+    development.write_text(f'[auth]\ndev_keys_dir = "{keys}"\n', encoding="utf-8")
+    process = await start("token", "--config", str(development), "--role", "auditor", "--sub", "a")
+    stdout, _ = await process.communicate()
+    assert process.returncode == 0
+    assert stdout.decode().count(".") == 2  # a JWT: header.payload.signature
+    production = tmp_path / "prod.toml"
+    key_file = tmp_path / "pseudonym.key"
+    key_file.write_text("k" * 64, encoding="ascii")
+    production.write_text(
+        '[gateway]\nmode = "production"\n'
+        f'[auth]\njwks_file = "{keys}/jwks.json"\npseudonym_key_file = "{key_file}"\n',
+        encoding="utf-8",
+    )
+    process = await start("token", "--config", str(production), "--role", "auditor", "--sub", "a")
+    _, stderr = await process.communicate()
+    assert process.returncode == 2
+    assert "refused in production" in stderr.decode()

@@ -259,3 +259,21 @@ async def test_an_auditor_reveals_a_pseudonym_only_for_a_named_case(dataset, tmp
     assert [(actor, "reveal:case=审计〔2025〕7号" in fields) for actor, fields in reveals] == [
         ("audit-1", True)
     ]
+
+
+async def test_internal_errors_are_masked_and_only_they(dataset, tmp_path, monkeypatch):
+    async with running_stack(dataset, tmp_path) as stack:
+        court = stack.app.state.connectors.court
+
+        async def broken(keys):
+            raise RuntimeError("secret detail: postgresql://user:pw@db/archive")
+
+        monkeypatch.setattr(court, "entries", broken)
+        answer = await stack.query(PERSON, id=known.PERSON, purpose="CADRE_SELECTION")
+    body = json.dumps(answer, ensure_ascii=False)
+    assert "secret detail" not in body
+    assert "postgresql://" not in body
+    internal = [e for e in answer["errors"] if e["extensions"]["code"] == "INTERNAL"]
+    assert internal
+    assert internal[0]["message"] == "Unexpected error."
+    assert answer["data"]["person"]["name"] == known.PERSON_NAME  # the rest still answers
