@@ -9,6 +9,7 @@ the record of what was disclosed — is made anew for each request.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -47,6 +48,7 @@ from .keys import pseudonym_key
 from .limits import PrincipalRateLimit, error_codes, schema_extensions
 from .recording import answer_extensions, record_access
 from .settings import Settings
+from .telemetry import Telemetry
 
 __all__ = ["create_app"]
 
@@ -73,10 +75,14 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
         policy: Policy,
         services: _Services,
         probe: Callable[[], Awaitable[list[Probe]]],
+        telemetry: Telemetry | None,
     ) -> None:
         development = settings.gateway.mode == "development"
+        extensions = schema_extensions(settings)
+        if telemetry is not None:
+            extensions.append(telemetry.strawberry_extension())
         super().__init__(
-            build_schema(schema_extensions(settings)),
+            build_schema(extensions),
             graphql_ide="graphiql" if development else None,
         )
         self._connectors = connectors
@@ -163,9 +169,16 @@ def _with_codes(answer: GraphQLHTTPResponse) -> GraphQLHTTPResponse:
     return answer
 
 
-def create_app(settings: Settings) -> Starlette:
-    """The gateway for `settings`; start it with any ASGI server."""
+def create_app(settings: Settings, telemetry: Telemetry | None = None) -> Starlette:
+    """The gateway for `settings`; start it with any ASGI server.
+
+    `telemetry` replaces what `[telemetry]` configures (tests pass in-memory providers).
+    """
+    if telemetry is None:
+        telemetry = Telemetry.from_settings(settings.telemetry)
     client = httpx.AsyncClient(limits=httpx.Limits(max_connections=200))
+    if telemetry is not None:
+        telemetry.instrument_client(client)
     connectors = build_connectors(settings.platforms, client)
     policy = load_policy(pseudonym_key(settings), settings.auth.policy_file or None)
     services = _Services()
@@ -194,8 +207,10 @@ def create_app(settings: Settings) -> Starlette:
             finally:
                 await services.access_log.close()
                 await connectors.close()
+                if telemetry is not None:
+                    await asyncio.to_thread(telemetry.shutdown)  # exporters block while flushing
 
-    graphql = _GraphQLEndpoint(settings, connectors, policy, services, probe)
+    graphql = _GraphQLEndpoint(settings, connectors, policy, services, probe, telemetry)
     endpoint = BearerAuth(
         rate_limit.wrap(graphql),
         build_verifier(settings),
@@ -210,6 +225,8 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
         max_body_size=settings.limits.max_body_bytes,
     )
+    if telemetry is not None:
+        telemetry.instrument_app(app)
     app.state.connectors = connectors  # for metrics and tests: breaker state, request counts
     app.state.services = services
     return app

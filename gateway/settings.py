@@ -32,6 +32,7 @@ __all__ = [
     "GatewaySettings",
     "LimitsSettings",
     "Settings",
+    "TelemetrySettings",
     "load_settings",
 ]
 
@@ -88,6 +89,13 @@ class CacheSettings(_Section):
         return self
 
 
+class TelemetrySettings(_Section):
+    """OpenTelemetry export (OTLP over HTTP); off while `otlp_endpoint` is empty."""
+
+    otlp_endpoint: str = ""  # the collector's base URL, e.g. http://otel-collector:4318
+    service_name: str = "credgate"
+
+
 class AccessLogSettings(_Section):
     dsn: str = "sqlite:///data/access.db"
 
@@ -105,6 +113,7 @@ class Settings(BaseSettings):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     access_log: AccessLogSettings = Field(default_factory=AccessLogSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:

@@ -105,8 +105,9 @@ class Telemetry:
         _owned: tuple[SdkTracerProvider, SdkMeterProvider] | None = None,
     ) -> None:
         _refuse_header_capture()
-        # The stable HTTP conventions: the old ones put the raw request target
-        # on spans. The instrumentations read this once per process, when the
+        # The stable HTTP conventions (`http.server.request.duration`, `url.*`),
+        # unless the operator chose otherwise; `_hide_query_string` copes with
+        # either. The instrumentations read this once per process, when the
         # first of them starts, which is after this point.
         os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
         self.tracer_provider = tracer_provider
