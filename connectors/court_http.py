@@ -21,10 +21,9 @@ credentials" at the token endpoint.
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import json
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +37,7 @@ from .errors import (
     SourceTimeout,
     SourceUnavailable,
 )
+from .http_body import read_bounded, retry_after_s
 
 __all__ = ["MAX_ANSWER_BYTES", "Answer", "exchange", "json_body", "oauth_error", "refusal"]
 
@@ -75,7 +75,7 @@ async def exchange(
     try:
         response = await client.send(request, stream=True)
         try:
-            body = await _read_bounded(platform, response)
+            body = await read_bounded(platform, response, MAX_ANSWER_BYTES)
         finally:
             await response.aclose()
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
@@ -87,19 +87,6 @@ async def exchange(
     except httpx.HTTPError as exc:
         raise SourceProtocolError(platform, f"request failed ({type(exc).__name__})") from None
     return Answer(response.status_code, response.headers, body)
-
-
-async def _read_bounded(platform: str, response: httpx.Response) -> bytes:
-    too_large = SourceProtocolError(platform, f"answer over {MAX_ANSWER_BYTES} bytes")
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
-        raise too_large
-    body = bytearray()
-    async for part in response.aiter_bytes():
-        body += part
-        if len(body) > MAX_ANSWER_BYTES:
-            raise too_large
-    return bytes(body)
 
 
 def json_body(platform: str, answer: Answer) -> Any:
@@ -129,24 +116,8 @@ def refusal(platform: str, answer: Answer) -> SourceError:
     code = oauth_error(answer)
     label = f"HTTP {answer.status} {code}" if code else f"HTTP {answer.status}"
     if answer.status == httpx.codes.TOO_MANY_REQUESTS:
-        wait = retry_after_s(answer.headers.get("retry-after"))
+        wait = retry_after_s(answer.headers.get("retry-after"), time.time())
         return SourceRateLimited(platform, f"rate limited ({label})", wait)
     if answer.status >= httpx.codes.INTERNAL_SERVER_ERROR:
         return SourceUnavailable(platform, f"unavailable ({label})")
     return SourceProtocolError(platform, f"request refused ({label})")
-
-
-def retry_after_s(value: str | None) -> float | None:
-    """Retry-After as seconds: delta-seconds or an HTTP date; None when unusable."""
-    if value is None:
-        return None
-    text = value.strip()
-    if _SECONDS.fullmatch(text):
-        return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import email.utils
 import json
-import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
@@ -42,6 +40,7 @@ from .errors import (
     SourceTimeout,
     SourceUnavailable,
 )
+from .http_body import read_bounded, retry_after_s
 from .records import CreditSubject, SubjectKey
 from .settings import CreditSettings
 
@@ -114,7 +113,7 @@ class CreditConnector:
                     "POST", url, content=body, headers=headers, timeout=timeout_s
                 )
                 async with request as response:
-                    payload = await _read_bounded(name, response)
+                    payload = await read_bounded(name, response, MAX_ANSWER_BYTES)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise SourceUnavailable(name, f"could not connect ({type(exc).__name__})") from None
         except (TimeoutError, httpx.TimeoutException):
@@ -132,38 +131,8 @@ class CreditConnector:
         if status in (httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN):
             return SourceAuthError(name, f"credentials refused ({label})")
         if status == httpx.codes.TOO_MANY_REQUESTS:
-            wait = _retry_after_s(response.headers.get("retry-after"), self._clock())
+            wait = retry_after_s(response.headers.get("retry-after"), self._clock())
             return SourceRateLimited(name, f"rate limited ({label})", wait)
         if status >= httpx.codes.INTERNAL_SERVER_ERROR:
             return SourceUnavailable(name, f"unavailable ({label})")
         return SourceProtocolError(name, f"request refused ({label})")
-
-
-async def _read_bounded(platform: str, response: httpx.Response) -> bytes:
-    too_large = SourceProtocolError(platform, f"answer over {MAX_ANSWER_BYTES} bytes")
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
-        raise too_large
-    payload = bytearray()
-    async for part in response.aiter_bytes():
-        payload += part
-        if len(payload) > MAX_ANSWER_BYTES:
-            raise too_large
-    return bytes(payload)
-
-
-def _retry_after_s(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a Retry-After header (delay-seconds or HTTP-date)."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:  # "-0000": UTC, origin unknown (RFC 5322)
-            when = when.replace(tzinfo=dt.UTC)
-        seconds = when.timestamp() - now
-    return max(seconds, 0.0) if math.isfinite(seconds) else None

@@ -23,6 +23,7 @@ matched by namespace URI, never by prefix.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element, ParseError
@@ -41,6 +42,7 @@ from .errors import (
     SourceTimeout,
     SourceUnavailable,
 )
+from .http_body import read_bounded, retry_after_s
 
 __all__ = ["MAX_ANSWER_BYTES", "SOAP_NS", "WSSE_NS", "SoapEndpoint", "call", "envelope"]
 
@@ -97,7 +99,8 @@ async def call(
         client, endpoint, operation, envelope(endpoint, operation, arguments), timeout_s
     )
     if status == 429:
-        raise SourceRateLimited(platform, "rate limited (HTTP 429)", _retry_after(headers))
+        wait = retry_after_s(headers.get("retry-after"), time.time())
+        raise SourceRateLimited(platform, "rate limited (HTTP 429)", wait)
     if status in (401, 403):
         raise SourceAuthError(platform, f"credentials refused (HTTP {status})")
     if status > 500:
@@ -127,7 +130,6 @@ async def _exchange(
         "SOAPAction": f'"{endpoint.namespace}/{operation}"',
         "Accept-Encoding": "identity",
     }
-    too_big = SourceProtocolError(platform, f"the answer exceeds {limit} bytes; refused")
     try:
         # httpx bounds each network operation; this bounds the exchange as a
         # whole, so a server trickling bytes cannot hold the attempt open.
@@ -139,15 +141,8 @@ async def _exchange(
                 encoding = response.headers.get("content-encoding", "identity").strip().lower()
                 if encoding not in ("", "identity"):
                     raise SourceProtocolError(platform, "the answer is compressed; refused")
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > limit:
-                    raise too_big
-                raw = bytearray()
-                async for chunk in response.aiter_raw():
-                    raw += chunk
-                    if len(raw) > limit:
-                        raise too_big
-                return response.status_code, response.headers, bytes(raw)
+                raw = await read_bounded(platform, response, limit, raw=True)
+                return response.status_code, response.headers, raw
     except TimeoutError:
         raise SourceTimeout(platform, f"no answer within {timeout_s:g} s") from None
     except httpx.ConnectTimeout:
@@ -209,8 +204,3 @@ def _unexpected_status(platform: str, status: int) -> SourceError:
     if status >= 500:
         return SourceUnavailable(platform, f"server error (HTTP {status})")
     return SourceProtocolError(platform, f"unexpected HTTP {status}")
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    value = headers.get("retry-after", "").strip()
-    return float(value) if value.isdigit() else None
