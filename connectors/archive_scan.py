@@ -8,12 +8,14 @@
 so it needs the list first. Each page is ONE read-only SELECT on the
 connector's database, counted in `ArchiveConnector.statements` and run through
 the connector's `Platform` (retries, breaker, deadline) like any other archive
-call; a failure is the connector's own `SourceError`. Pages are keyset pages
-(`WHERE key > last key ORDER BY key LIMIT n`), so a page costs the same however
-deep into the table it is, and a scan holds one page at a time.
+call; a failure is the connector's own `SourceError`. Pages are keyset pages on
+the unique ID number (`WHERE id_number > last ORDER BY id_number LIMIT n`), so a
+page costs the same however deep into the table it is, and a scan holds one
+page at a time.
 
 Rows are checked before they are believed, as `archive_parse` does: ID numbers
-must pass their check digit, dates and text must have their column's kind.
+must pass their check digit, unit codes their check character, dates and text
+must have their column's kind.
 """
 
 from __future__ import annotations
@@ -119,33 +121,35 @@ class ArchiveScan:
     async def position_changes(
         self, first: dt.date, last: dt.date
     ) -> AsyncIterator[tuple[ChangeRow, ...]]:
-        """Every position change starting on a day in [first, last], by start date
-        and ID number; one person's changes of one day never straddle two pages."""
+        """Every position change starting on a day in [first, last], by ID number and
+        start date; one person's changes never straddle two pages.
+
+        Paged by person: the archive walks `cs_person` by its unique ID number and
+        each person's history by its person_id index, so a page costs its own
+        rows, never a sort of the whole history.
+        """
         p = self.archive.database.placeholder
         columns = ", ".join(f"h.{column}" for column in _POSITION.columns)
         sql = (
             f"SELECT p.id_number, p.name, {columns}"  # noqa: S608
             " FROM cs_position_history h JOIN cs_person p ON p.person_id = h.person_id"
-            f" WHERE h.start_date >= {p} AND h.start_date <= {p}"
-            f" AND (h.start_date > {p} OR (h.start_date = {p} AND p.id_number > {p}))"
-            " ORDER BY h.start_date, p.id_number, h.position, h.rank_level, h.unit_code"
+            f" WHERE h.start_date >= {p} AND h.start_date <= {p} AND p.id_number > {p}"
+            " ORDER BY p.id_number, h.start_date, h.position, h.rank_level, h.unit_code"
             f" LIMIT {p}"
         )
-        # Dates are bound as ISO text: SQLite keeps them so, PostgreSQL casts it to DATE.
-        day, after = first.isoformat(), ""
+        after = ""
         while True:
-            params = (first.isoformat(), last.isoformat(), day, day, after, self.page_size)
-            key = (first, last, day, after)
+            # Dates are bound as ISO text: SQLite keeps them so, PostgreSQL casts it to DATE.
+            params = (first.isoformat(), last.isoformat(), after, self.page_size)
+            key = (first, last, after)
             table = "cs_position_history"
             page = await self._page("position_changes", key, sql, params, table, _change)
-            rows = page.rows
-            if page.full:
-                rows = _without_last_group(rows)
+            rows = _without_last_person(page.rows) if page.full else page.rows
             if rows:
                 yield rows
             if not page.full:
                 return
-            day, after = rows[-1].start_date.isoformat(), rows[-1].id_number
+            after = rows[-1].id_number
 
     async def _page(
         self,
@@ -218,15 +222,13 @@ def _change(row: Columns) -> ChangeRow:
     return ChangeRow(_id_number(row), row.text("name"), change, change.start_date)
 
 
-def _without_last_group(rows: tuple[ChangeRow, ...]) -> tuple[ChangeRow, ...]:
-    """A full page less its trailing rows of the last (start date, person): the
-    next page starts after the page's last key, so that group is read whole there."""
-    key = (rows[-1].start_date, rows[-1].id_number)
-    kept = rows
-    while kept and (kept[-1].start_date, kept[-1].id_number) == key:
-        kept = kept[:-1]
+def _without_last_person(rows: tuple[ChangeRow, ...]) -> tuple[ChangeRow, ...]:
+    """A full page less the rows of its last person, who may have more rows beyond
+    it: the next page starts after the last person kept, so that one is read whole."""
+    last = rows[-1].id_number
+    kept = tuple(row for row in rows if row.id_number != last)
     if not kept:
         raise SourceProtocolError(
-            "archive", "one person has more position changes on one day than a page holds"
+            "archive", "one person has more position changes than a page holds"
         )
     return kept

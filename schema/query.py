@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from connectors.identifiers import InvalidIdentifier, normalise_credit_code, normalise_id_number
 
+from .audit import AuditQueries, audit_root
 from .context import RequestContext
 from .disclosure import bind
 from .errors import invalid_identifier, purpose_not_applicable
@@ -83,6 +84,10 @@ class Query:
     ) -> list[VettingReport | None]:
         # Errors stand in the list as values; GraphQL turns each into its entry's error.
         return await vet_many(info, subjects, purpose, as_of)  # type: ignore[return-value]
+
+    @strawberry.field(description="Implies purpose AUDIT; auditor and credit_admin only.")
+    async def audit(self, info: Ctx) -> AuditQueries | None:
+        return await audit_root(info)
 
     @strawberry.field(
         description="An auditor turns a pseudonym back into an identity for a named case; "

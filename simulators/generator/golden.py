@@ -204,6 +204,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from .audit_cases import AuditGolden, plant_audit_cases
 from .credit import ALL_SCOPES
 from .dates import ONE_DAY, add_months
 from .golden_plant import CADRE, HONOURS, PROCUREMENT, GoldenCase, Planter, Servant
@@ -240,14 +241,16 @@ RULES: dict[str, tuple[bool, bool]] = {
 
 @dataclass(frozen=True)
 class GoldenData:
-    """The planted rows, as (dataset file, row) in writing order, and the cases."""
+    """The planted rows, as (dataset file, row) in writing order, the cases, and
+    what the auditors' queries must find (audit_cases.py)."""
 
     rows: tuple[tuple[str, dict[str, Any]], ...]
     cases: tuple[GoldenCase, ...]
+    audit: AuditGolden
 
 
 def build_golden(world: World) -> GoldenData:
-    """Plant every golden case of the table above."""
+    """Plant every golden case of the table above, then the audit cases."""
     plant = Planter(world)
     for template in (
         _sanctions,
@@ -267,7 +270,8 @@ def build_golden(world: World) -> GoldenData:
         _supplier_overlaps,
     ):
         template(plant)
-    return GoldenData(tuple(plant.rows), tuple(plant.cases))
+    audit = plant_audit_cases(plant)  # last: the cases above keep their identities
+    return GoldenData(tuple(plant.rows), tuple(plant.cases), audit)
 
 
 # -- persons: CADRE_SELECTION and HONOURS ------------------------------------

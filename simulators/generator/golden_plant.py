@@ -178,29 +178,41 @@ class Planter:
         return person
 
     def servant(
-        self, grades: Mapping[int, str | None] | None = None, status: str = "ACTIVE"
+        self,
+        grades: Mapping[int, str | None] | None = None,
+        status: str = "ACTIVE",
+        *,
+        unit: Unit | None = None,
+        promoted: dt.date | None = None,
     ) -> Servant:
-        """A planted civil servant: COMPETENT for Y-5..Y-1 except `grades` (None = missing)."""
+        """A planted civil servant: COMPETENT for Y-5..Y-1 except `grades` (None = missing),
+        in the planted employer unless `unit` is given, in one post since m(-60) or,
+        when `promoted` is given, promoted to the next rank on that day."""
         person = self.person()
-        unit = self.employer
+        unit = unit or self.employer
         person_id = servant_id(person.key)
         since = self.m(-60)
         title = position_title(self.rng, 3, unit)
+        posts = [(since, title, "二级主任科员")]
+        if promoted is not None:
+            posts.append((promoted, position_title(self.rng, 4, unit), "一级主任科员"))
         self._archive(
             "cs_person",
             person_row(
                 person=person,
                 person_id=person_id,
                 unit=unit,
-                position=title,
-                rank="二级主任科员",
+                position=posts[-1][1],
+                rank=posts[-1][2],
                 status=status,
-                updated_at=self._stamp(since),
+                updated_at=self._stamp(posts[-1][0]),
             ),
         )
-        self._archive(
-            "cs_position_history", history_row(person_id, title, "二级主任科员", unit, since, None)
-        )
+        for number, (start, post, rank) in enumerate(posts):
+            end = posts[number + 1][0] - ONE_DAY if number + 1 < len(posts) else None
+            self._archive(
+                "cs_position_history", history_row(person_id, post, rank, unit, start, end)
+            )
         for year in range(self.Y - 5, self.Y):
             grade = (grades or {}).get(year, "COMPETENT")
             if grade is not None:

@@ -1,0 +1,139 @@
+"""`audit { ... }`: the auditors' cross-source queries over the whole dataset.
+
+`audit_root` is the root field's resolver. It binds the purpose AUDIT — granted
+to auditors and credit_admin only, anyone else gets FORBIDDEN_PURPOSE (logged) —
+and keeps the viewer under the root field's response key, so everything below
+it is masked as the policy says for that role: civil servants' ID numbers and
+names are pseudonyms for an auditor, in full for credit_admin.
+
+The queries themselves: `audit_people` (conflictsOfInterest,
+promotionsDuringBars), `audit_units` (governmentDebtors,
+awardsToIneligibleSuppliers), `audit_log` (accessLog); what they share,
+`audit_scan`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from auth.principal import Purpose as AuthPurpose
+from auth.visibility import Viewer
+from connectors.identifiers import InvalidIdentifier, normalise_credit_code
+
+from .audit_log import access_log
+from .audit_people import conflicts_of_interest, promotions_during_bars
+from .audit_scan import AuditCall
+from .audit_types import (
+    AccessLogEntry,
+    ConflictOfInterest,
+    GovernmentDebtor,
+    ImproperPromotion,
+    IneligibleAward,
+)
+from .audit_units import awards_to_ineligible_suppliers, government_debtors
+from .context import RequestContext
+from .errors import invalid_identifier
+from .masking import root_key
+from .types import Purpose
+from .vet import SubjectInput
+
+__all__ = ["AuditQueries", "audit_root"]
+
+Ctx = Info[RequestContext, None]
+From = Annotated[dt.date, strawberry.argument(name="from")]
+FromTime = Annotated[dt.datetime | None, strawberry.argument(name="from")]
+
+
+async def audit_root(info: Ctx) -> AuditQueries:
+    """Bind purpose AUDIT to the caller and remember the viewer for the fields below."""
+    disclosure = info.context.disclosure
+    # Recorded before the check: a refused attempt is logged as such.
+    disclosure.purposes.add(Purpose.AUDIT.value)
+    principal = disclosure.principal
+    if principal is None:  # access control switched off (development only)
+        viewer = Viewer.unrestricted(AuthPurpose.AUDIT)
+    else:
+        role = principal.acting_role(AuthPurpose.AUDIT)
+        if role is None:
+            raise GraphQLError(
+                "purpose AUDIT is not granted to the caller's roles",
+                extensions={"code": "FORBIDDEN_PURPOSE", "purpose": Purpose.AUDIT.value},
+            )
+        viewer = Viewer(role, AuthPurpose.AUDIT)
+        disclosure.roles.add(role.value)
+    disclosure.viewers[root_key(info)] = viewer
+    return AuditQueries()
+
+
+@strawberry.type(description="Cross-source queries for auditors, over the whole dataset.")
+class AuditQueries:
+    @strawberry.field(
+        description="Civil servants (of one unit, if given) who are legal representatives or "
+        "shareholders of registered suppliers, with the awards from their own unit."
+    )
+    async def conflicts_of_interest(
+        self, info: Ctx, unit_code: str | None = None
+    ) -> list[ConflictOfInterest]:
+        unit = _credit_code(unit_code, "unitCode") if unit_code is not None else None
+        return await conflicts_of_interest(AuditCall.of(info), unit)
+
+    @strawberry.field(
+        description="Position changes starting in [from, to] while a CADRE_SELECTION bar held, "
+        "with the bars."
+    )
+    async def promotions_during_bars(
+        self, info: Ctx, from_: From, to: dt.date
+    ) -> list[ImproperPromotion]:
+        _ordered(from_, to)
+        return await promotions_during_bars(AuditCall.of(info), from_, to)
+
+    @strawberry.field(
+        description="Government units listed as dishonest judgment debtors today, or with open "
+        "LATE_PAYMENT / BREACH issues as purchasers."
+    )
+    async def government_debtors(self, info: Ctx) -> list[GovernmentDebtor]:
+        return await government_debtors(AuditCall.of(info))
+
+    @strawberry.field(
+        description="Awards in [from, to] (of one purchaser, if given) whose supplier was "
+        "PROCUREMENT_ELIGIBILITY-ineligible on the award date."
+    )
+    async def awards_to_ineligible_suppliers(
+        self, info: Ctx, purchaser_code: str | None = None, *, from_: From, to: dt.date
+    ) -> list[IneligibleAward]:
+        _ordered(from_, to)
+        purchaser = (
+            _credit_code(purchaser_code, "purchaserCode") if purchaser_code is not None else None
+        )
+        return await awards_to_ineligible_suppliers(AuditCall.of(info), purchaser, from_, to)
+
+    @strawberry.field(
+        description="Access-log entries, newest first (at most 1,000), about a subject, by an "
+        "actor, in [from, to)."
+    )
+    async def access_log(
+        self,
+        info: Ctx,
+        subject: SubjectInput | None = None,
+        actor: str | None = None,
+        from_: FromTime = None,
+        to: dt.datetime | None = None,
+    ) -> list[AccessLogEntry]:
+        return await access_log(info, subject, actor, from_, to)
+
+
+def _credit_code(value: str, field: str) -> str:
+    try:
+        return normalise_credit_code(value, field)
+    except InvalidIdentifier as error:
+        raise invalid_identifier(error) from None
+
+
+def _ordered(first: dt.date, last: dt.date) -> None:
+    if first > last:
+        raise GraphQLError("`from` is after `to`", extensions={"code": "INVALID_ARGUMENT"})
