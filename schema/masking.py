@@ -63,37 +63,19 @@ class Masked(FieldExtension):
         return self._mask(await next_(source, info, **kwargs), source, info)
 
     def _hidden(self, rule: MaskRule, info: Info[Any, Any]) -> bool:
-        disclosure: Disclosure = info.context.disclosure
-        viewer = disclosure.viewer(info)
-        if viewer is None or viewer.role is None:
+        if _mask_of(rule, info) is not Mask.HIDDEN:
             return False
-        mask = disclosure.policy.mask_for(
-            viewer.role.value,
-            rule.field_class,
-            viewer.purpose.value,
-            rule.kind,
-            restricted=rule.restricted,
-        )
-        if mask is Mask.HIDDEN:
-            disclosure.note(info, Mask.HIDDEN.value)
-            return True
-        return False
+        info.context.disclosure.note(info, Mask.HIDDEN.value)
+        return True
 
     def _mask(self, value: Any, source: Any, info: Info[Any, Any]) -> Any:
         rule = self.rule(source)
         if value is None or rule is None:
             return value
-        disclosure: Disclosure = info.context.disclosure
-        viewer = disclosure.viewer(info)
-        if viewer is None or viewer.role is None:
+        mask = _mask_of(rule, info)
+        if mask is None:
             return value
-        mask = disclosure.policy.mask_for(
-            viewer.role.value,
-            rule.field_class,
-            viewer.purpose.value,
-            rule.kind,
-            restricted=rule.restricted,
-        )
+        disclosure: Disclosure = info.context.disclosure
         if mask is Mask.FULL:
             return value
         if mask is Mask.HIDDEN or not self.leaf:
@@ -113,6 +95,21 @@ class Masked(FieldExtension):
             if behind[1]:
                 disclosure.pseudonyms.add((masked, behind[0], str(behind[1])))
         return masked
+
+
+def _mask_of(rule: MaskRule, info: Info[Any, Any]) -> Mask | None:
+    """The policy's mask for `rule` under the field's viewer; None when access control is off."""
+    disclosure: Disclosure = info.context.disclosure
+    viewer = disclosure.viewer(info)
+    if viewer is None or viewer.role is None:
+        return None
+    return disclosure.policy.mask_for(
+        viewer.role.value,
+        rule.field_class,
+        viewer.purpose.value,
+        rule.kind,
+        restricted=rule.restricted,
+    )
 
 
 def root_key(info: Info[Any, Any]) -> str:
