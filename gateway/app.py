@@ -1,17 +1,18 @@
 """The gateway's ASGI app: GraphQL endpoint, liveness and readiness.
 
 Thin by design: it assembles the parts (settings, token check, connectors,
-masking policy, access log, schema) and owns what lives as long as the
+cache, masking policy, access log, schema) and owns what lives as long as the
 process: the shared HTTP client, the connectors (breakers, in-flight request
-sharing) and the access-log writer. Everything per request — the DataLoaders,
-the record of what was disclosed — is made anew for each request.
+sharing), the cache with its change-feed pollers (`gateway/caching.py`) and the
+access-log writer. Everything per request — the DataLoaders, the record of
+what was disclosed — is made anew for each request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
+import json
 import logging
 import secrets
 import sqlite3
@@ -34,16 +35,16 @@ from strawberry.types import ExecutionResult
 from auth.access_log import AccessLog, open_access_log
 from auth.policy import Policy, load_policy
 from auth.reveal import PseudonymRegistry, open_registry
-from connectors.base import SHANGHAI
 from connectors.bundle import Connectors, build_connectors
 from connectors.probe import Probe, probe_all
 from schema import build_schema
 from schema.context import RequestContext, VettingSetup
 from schema.disclosure import Disclosure
-from schema.loaders import Loaders
+from schema.loaders import Loaders, PlatformReads
 from schema.vetting import load_rule_set
 
 from .authn import BearerAuth, build_verifier
+from .caching import Caching, Clock, build_caching
 from .keys import pseudonym_key
 from .limits import PrincipalRateLimit, error_codes, schema_extensions
 from .recording import answer_extensions, record_access
@@ -53,10 +54,6 @@ from .telemetry import Telemetry
 __all__ = ["create_app"]
 
 logger = logging.getLogger(__name__)
-
-
-def _today() -> dt.date:
-    return dt.datetime.now(SHANGHAI).date()
 
 
 @dataclass
@@ -76,6 +73,7 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
         services: _Services,
         probe: Callable[[], Awaitable[list[Probe]]],
         telemetry: Telemetry | None,
+        caching: Caching,
     ) -> None:
         development = settings.gateway.mode == "development"
         extensions = schema_extensions(settings)
@@ -85,10 +83,11 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
             build_schema(extensions),
             graphql_ide="graphiql" if development else None,
         )
-        self._connectors = connectors
         self._policy = policy
         self._services = services
         self._probe = probe
+        self._caching = caching
+        self._reads = PlatformReads(connectors, caching.sources)
         self._vetting = VettingSetup(
             rule_set=load_rule_set(),
             freshness_s=lambda source: getattr(settings.platforms, source.value).freshness_s,
@@ -106,11 +105,11 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
         return RequestContext(
             access_log=log,
             registry=registry,
-            loaders=Loaders(self._connectors),
+            loaders=Loaders(self._reads),
             disclosure=disclosure,
             vetting=self._vetting,
             probe_sources=self._probe,
-            today=_today,
+            today=self._caching.today,
         )
 
     async def process_result(
@@ -147,6 +146,9 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
                     "extensions": {"requestId": request_id},
                 }
         answer = _with_codes(answer)
+        # Notes come in the order resolvers finished, which depends on which platform
+        # (or cache) answered first: sorted, the same question gives the same bytes.
+        disclosure.privacy.sort(key=_note_order)
         extensions = answer_extensions(disclosure, request_id)
         answer["extensions"] = {**(answer.get("extensions") or {}), **extensions}
         return answer
@@ -162,6 +164,10 @@ async def _remember(registry: PseudonymRegistry, disclosure: Disclosure) -> bool
     return True
 
 
+def _note_order(note: dict[str, Any]) -> tuple[str, str]:
+    return json.dumps(note.get("path"), ensure_ascii=False), str(note.get("action"))
+
+
 def _with_codes(answer: GraphQLHTTPResponse) -> GraphQLHTTPResponse:
     errors = answer.get("errors")
     if errors:
@@ -169,10 +175,13 @@ def _with_codes(answer: GraphQLHTTPResponse) -> GraphQLHTTPResponse:
     return answer
 
 
-def create_app(settings: Settings, telemetry: Telemetry | None = None) -> Starlette:
+def create_app(
+    settings: Settings, telemetry: Telemetry | None = None, *, clock: Clock | None = None
+) -> Starlette:
     """The gateway for `settings`; start it with any ASGI server.
 
-    `telemetry` replaces what `[telemetry]` configures (tests pass in-memory providers).
+    `telemetry` replaces what `[telemetry]` configures (tests pass in-memory providers);
+    `clock` the cache's and the as-of date's clock (tests move time with it).
     """
     if telemetry is None:
         telemetry = Telemetry.from_settings(settings.telemetry)
@@ -180,6 +189,9 @@ def create_app(settings: Settings, telemetry: Telemetry | None = None) -> Starle
     if telemetry is not None:
         telemetry.instrument_client(client)
     connectors = build_connectors(settings.platforms, client)
+    caching = build_caching(settings, clock=clock)
+    if telemetry is not None:
+        caching.observe(telemetry.meter_provider)
     policy = load_policy(pseudonym_key(settings), settings.auth.policy_file or None)
     services = _Services()
     probe = partial(probe_all, settings.platforms, client)
@@ -194,6 +206,8 @@ def create_app(settings: Settings, telemetry: Telemetry | None = None) -> Starle
         body: dict[str, Any] = {
             "ready": ready,
             "platforms": {p.platform: {"ok": p.ok, "error": p.error} for p in probes},
+            # A degraded cache does not make the gateway unready: the platforms answer.
+            "cache": await caching.status(),
         }
         return JSONResponse(body, status_code=200 if ready else 503)
 
@@ -202,15 +216,17 @@ def create_app(settings: Settings, telemetry: Telemetry | None = None) -> Starle
         async with client:
             services.access_log = await open_access_log(settings.access_log.dsn)
             services.registry = await open_registry(settings.access_log.dsn)
+            await caching.start(connectors)
             try:
                 yield
             finally:
+                await caching.stop()
                 await services.access_log.close()
                 await connectors.close()
                 if telemetry is not None:
                     await asyncio.to_thread(telemetry.shutdown)  # exporters block while flushing
 
-    graphql = _GraphQLEndpoint(settings, connectors, policy, services, probe, telemetry)
+    graphql = _GraphQLEndpoint(settings, connectors, policy, services, probe, telemetry, caching)
     endpoint = BearerAuth(
         rate_limit.wrap(graphql),
         build_verifier(settings),
@@ -229,4 +245,5 @@ def create_app(settings: Settings, telemetry: Telemetry | None = None) -> Starle
         telemetry.instrument_app(app)
     app.state.connectors = connectors  # for metrics and tests: breaker state, request counts
     app.state.services = services
+    app.state.caching = caching  # cache health and counters; `evict_subjects` for objections
     return app

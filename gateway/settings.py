@@ -77,10 +77,20 @@ class LimitsSettings(_Section):
 
 
 class CacheSettings(_Section):
+    """The record and report cache (gateway/caching.py builds it from these)."""
+
     backend: Literal["none", "memory", "redis"] = "memory"
     redis_url: str = ""
+    # Redis entries are sealed with this key; `previous_key_files` only open older ones.
+    # Development without a file: a key derived from the pseudonym key.
     encryption_key_file: str = ""
     previous_key_files: tuple[str, ...] = ()
+    max_entries: int = Field(50_000, ge=1, description="this process's tier, LRU beyond it")
+    poll_interval_s: float = Field(1.0, gt=0, description="how often each change feed is read")
+    cursor_dir: str = "data/cache"  # memory backend: where change-feed cursors are kept
+    # How long past its time to live an entry may still be shown (marked stale) while
+    # its platform is down; never to a verdict, never past a record's end.
+    stale_grace_s: float = Field(3_600.0, ge=0)
 
     @model_validator(mode="after")
     def _redis_needs_url(self) -> CacheSettings:
@@ -124,6 +134,10 @@ class Settings(BaseSettings):
                 raise ValueError("auth.enforce = false is refused in production mode")
             if not self.auth.pseudonym_key_file:
                 raise ValueError("auth.pseudonym_key_file is required in production mode")
+            if self.cache.backend == "redis" and not self.cache.encryption_key_file:
+                raise ValueError(
+                    "cache.encryption_key_file is required with the Redis cache in production mode"
+                )
         return self
 
     @classmethod

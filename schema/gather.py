@@ -4,9 +4,12 @@ Every consulted platform is asked through the request's DataLoaders (so a batch
 of subjects makes one batched call per platform). What the viewer may not use
 (record visibility rule 3) is dropped; what it may use only to decide
 (RESTRICTED) is kept and named in `Evidence.restricted`, so its findings are
-reported without details. A failed platform is `Missing.UNAVAILABLE` and data
-older than the platform's freshness limit is `Missing.STALE`: the engine then
-answers INCOMPLETE rather than CLEAR.
+reported without details. A failed platform is `Missing.UNAVAILABLE` — even when
+a stale cached answer stood in for it — and data older than the platform's
+freshness limit is `Missing.STALE`: the engine then answers INCOMPLETE rather
+than CLEAR. (The loaders fetch again whatever is past its freshness limit, so
+the second is a safety net.) `Gathered.depends_on` names the cache entries the
+evidence came from, for the report cache.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auth.visibility import Access, Viewer, archive_access, credit_access
-from connectors.base import now_shanghai
+from connectors.cache import RecordKey
 from connectors.records import SubjectKey, SubjectType
 
 from .loaders import Fetched, Loaders
@@ -32,6 +35,7 @@ class Gathered:
     evidence: Evidence
     sources: list[SourceStatus]
     credit_record_ids: tuple[str, ...]  # the credit records the verdict rested on
+    depends_on: dict[RecordKey, Any]  # the level-1 entries used, by cache key
 
 
 async def gather_evidence(
@@ -111,7 +115,13 @@ async def gather_evidence(
         procurement=procurement,
         restricted=frozenset(restricted),
     )
-    return Gathered(evidence, statuses, credit_ids)
+    depends_on = {
+        part.cache_key: part.value
+        for parts in fetched.values()
+        for part in parts
+        if part.cache_key is not None and part.error is None
+    }
+    return Gathered(evidence, statuses, credit_ids, depends_on)
 
 
 def _status(source: SourceName, parts: list[Fetched[Any]], freshness_s: float) -> SourceStatus:
@@ -119,7 +129,7 @@ def _status(source: SourceName, parts: list[Fetched[Any]], freshness_s: float) -
     if error is not None:
         return SourceStatus(source=source, ok=False, error=error.message)
     as_of = min((p.status.as_of for p in parts if p.status.as_of is not None), default=None)
-    age = (now_shanghai() - as_of).total_seconds() if as_of is not None else None
+    age = max((p.age_s for p in parts if p.age_s is not None), default=None)
     stale = age is not None and age > freshness_s
     return SourceStatus(source=source, ok=True, as_of=as_of, cache_age_seconds=age, stale=stale)
 

@@ -7,7 +7,8 @@ platform's batch limit. Concurrent identical misses share that call (the
 cache's flight: in this process, and across replicas with Redis), and what it
 answered is stored for the next request. The cache holds what the platform
 said, before any visibility rule or mask, so it is the same for every role.
-The loader's own memo lives for one request only (a new `Loaders` per request).
+The loader's own memo lives for one request only (a new `Loaders` per request,
+over the load functions `PlatformReads` builds once per process).
 
 Each key resolves to a `Fetched`: the value, or the `SourceError` of the chunk
 it was in, plus when the data was fetched (`SourceStatus.asOf`) and how old it
@@ -20,12 +21,13 @@ may show it (marked), a verdict never rests on it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
 
+from connectors.archive_scan import ArchiveScan
 from connectors.base import CallStatus, SourceResult, now_shanghai
 from connectors.bundle import Connectors
 from connectors.cache import Entry, RecordCache, RecordKey
@@ -44,9 +46,10 @@ from connectors.records import (
     SupplierStatus,
 )
 
-__all__ = ["Fetched", "Loaders", "SourceCache"]
+__all__ = ["Fetched", "Loaders", "PlatformReads", "SourceCache"]
 
-K = TypeVar("K", bound=Hashable)
+# What a level-1 entry can be keyed by (`RecordKey.subject`).
+K = TypeVar("K", bound=SubjectKey | str | AwardQuery)
 T = TypeVar("T")
 
 
@@ -68,11 +71,12 @@ class Fetched(Generic[T]):
 
 @dataclass(frozen=True)
 class SourceCache:
-    """The process's level-1 cache as loaders use it: entries, the flight that
-    shares misses, and each platform's freshness limit (`[platforms.X] freshness_s`)."""
+    """The process's cache as loaders and `vet` use it: the entries, the flight
+    that shares misses, and by platform its `cache_ttl_s` and `freshness_s`."""
 
     records: RecordCache
     flight: Flight
+    ttl_s: Mapping[str, float]
     freshness_s: Mapping[str, float]
 
     def now(self) -> dt.datetime:
@@ -87,18 +91,22 @@ class SourceCache:
         return not entry.stale(now) and entry.age_s(now) <= self.freshness_s[platform]
 
 
-def _loader(
+LoadFunction = Callable[[Sequence[K]], Awaitable[list["Fetched[T]"]]]
+
+
+def _load_function(
     platform: str,
     operation: str,
     call: Callable[[Iterable[K]], Awaitable[SourceResult[K, T]]],
     cache: SourceCache | None,
-) -> DataLoader[K, Fetched[T]]:
+) -> LoadFunction[K, T]:
+    """What a loader of `platform.operation` does with the keys of one batch."""
     clock = cache.now if cache is not None else now_shanghai
 
     async def fetch(keys: Sequence[RecordKey]) -> dict[RecordKey, Fetched[T]]:
         """ONE connector call for `keys`; what it answered goes into the cache."""
         asked_at = clock()
-        result = await call([key.subject for key in keys])  # type: ignore[misc]
+        result = await call([cast(K, key.subject) for key in keys])
         now = clock()
         # The platform's own as-of, kept within the call: its clock is not ours.
         fetched_at = min(max(result.status.as_of or now, asked_at), now)
@@ -106,29 +114,37 @@ def _loader(
         age_s = (now - fetched_at).total_seconds()
         outcomes: dict[RecordKey, Fetched[T]] = {}
         for key in keys:
-            error = result.errors.get(key.subject)  # type: ignore[call-overload]
+            error = result.errors.get(cast(K, key.subject))
             if error is not None:
                 outcomes[key] = Fetched(None, CallStatus(platform, False, None, error), error)
             else:
-                value = result.values[key.subject]  # type: ignore[index]
+                value = result.values[cast(K, key.subject)]
                 outcomes[key] = Fetched(value, answered, age_s=age_s, cache_key=key)
         if cache is not None:
             good = {key: got.value for key, got in outcomes.items() if got.error is None}
             await cache.records.store_records(good, fetched_at=fetched_at, asked_at=asked_at)
         return outcomes
 
+    async def uncached(keys: Sequence[K]) -> list[Fetched[T]]:
+        wanted = [RecordKey(platform, operation, key) for key in keys]
+        fetched = await fetch(wanted)
+        return [fetched[key] for key in wanted]
+
+    if cache is None:
+        return uncached
+
     async def lookup(keys: Sequence[RecordKey]) -> dict[RecordKey, Fetched[T]]:
-        """What is cached now (another request's or replica's load), fit to use."""
-        assert cache is not None
+        """What is cached now (another request's or replica's load)."""
         now = clock()
         held = await cache.records.records(keys)
-        return {key: _hit(key, entry, now) for key, entry in held.items()}
+        return {
+            key: _hit(key, entry, now)
+            for key, entry in held.items()
+            if cache.usable(entry, platform, now)
+        }
 
     async def load(keys: Sequence[K]) -> list[Fetched[T]]:
         wanted = [RecordKey(platform, operation, key) for key in keys]
-        if cache is None:
-            fetched = await fetch(wanted)
-            return [fetched[key] for key in wanted]
         now = clock()
         held = await cache.records.records(wanted, allow_stale=True)
         hits = {k: _hit(k, e, now) for k, e in held.items() if cache.usable(e, platform, now)}
@@ -140,7 +156,7 @@ def _loader(
             )
         return [hits.get(key) or _fallback(key, loaded, held, now) for key in wanted]
 
-    return DataLoader(load_fn=load)
+    return load
 
 
 def _hit(key: RecordKey, entry: Entry[Any], now: dt.datetime) -> Fetched[Any]:
@@ -166,32 +182,48 @@ def _fallback(
     return Fetched(old.value, status, got.error, age_s=old.age_s(now), stale=True)
 
 
-class Loaders:
-    """The loaders of one request; `cache` None: every key goes to its platform."""
+class PlatformReads:
+    """Each platform operation's load function, built once per process around the
+    connectors and the cache (`cache` None: every key goes to its platform)."""
 
     def __init__(self, connectors: Connectors, cache: SourceCache | None = None) -> None:
+        self.connectors = connectors
         self.cache = cache
-        self.credit: DataLoader[SubjectKey, Fetched[CreditSubject]] = _loader(
-            "credit", "subjects", connectors.credit.subjects, cache
-        )
-        self.archive: DataLoader[str, Fetched[CivilServantFile | None]] = _loader(
-            "archive", "files", connectors.archive.files, cache
-        )
-        self.enforcement: DataLoader[str, Fetched[tuple[EnforcementEntry, ...]]] = _loader(
-            "court", "entries", connectors.court.entries, cache
-        )
-        self.restrictions: DataLoader[str, Fetched[tuple[ConsumptionRestriction, ...]]] = _loader(
+        self.credit = _load_function("credit", "subjects", connectors.credit.subjects, cache)
+        self.archive = _load_function("archive", "files", connectors.archive.files, cache)
+        self.enforcement = _load_function("court", "entries", connectors.court.entries, cache)
+        self.restrictions = _load_function(
             "court", "restrictions", connectors.court.restrictions, cache
         )
-        self.suppliers: DataLoader[str, Fetched[SupplierStatus]] = _loader(
-            "procurement", "suppliers", connectors.procurement.suppliers, cache
+        procurement = connectors.procurement
+        self.suppliers = _load_function("procurement", "suppliers", procurement.suppliers, cache)
+        self.representatives = _load_function(
+            "procurement", "representatives", procurement.representatives, cache
         )
-        self.representatives: DataLoader[str, Fetched[Representative]] = _loader(
-            "procurement", "representatives", connectors.procurement.representatives, cache
+        self.purchasers = _load_function("procurement", "purchasers", procurement.purchasers, cache)
+        self.awards = _load_function("procurement", "awards", procurement.awards, cache)
+
+
+class Loaders:
+    """The loaders of one request: their memo is this request's alone."""
+
+    def __init__(self, reads: PlatformReads) -> None:
+        self.cache = reads.cache
+        self.credit: DataLoader[SubjectKey, Fetched[CreditSubject]] = DataLoader(reads.credit)
+        self.archive: DataLoader[str, Fetched[CivilServantFile | None]] = DataLoader(reads.archive)
+        self.enforcement: DataLoader[str, Fetched[tuple[EnforcementEntry, ...]]] = DataLoader(
+            reads.enforcement
         )
-        self.purchasers: DataLoader[str, Fetched[PurchaserPerformance]] = _loader(
-            "procurement", "purchasers", connectors.procurement.purchasers, cache
+        self.restrictions: DataLoader[str, Fetched[tuple[ConsumptionRestriction, ...]]] = (
+            DataLoader(reads.restrictions)
         )
-        self.awards: DataLoader[AwardQuery, Fetched[tuple[Award, ...]]] = _loader(
-            "procurement", "awards", connectors.procurement.awards, cache
+        self.suppliers: DataLoader[str, Fetched[SupplierStatus]] = DataLoader(reads.suppliers)
+        self.representatives: DataLoader[str, Fetched[Representative]] = DataLoader(
+            reads.representatives
         )
+        self.purchasers: DataLoader[str, Fetched[PurchaserPerformance]] = DataLoader(
+            reads.purchasers
+        )
+        self.awards: DataLoader[AwardQuery, Fetched[tuple[Award, ...]]] = DataLoader(reads.awards)
+        # Whole-archive pages for the auditors' queries: a scan, never cached.
+        self.archive_scan = ArchiveScan(reads.connectors.archive)

@@ -39,11 +39,13 @@ class Consulted:
 
     async def load(self, source: SourceName, loader: DataLoader[K, Fetched[T]], key: K) -> T | None:
         """The platform's answer for `key`; None when the purpose does not consult
-        it; a SOURCE_UNAVAILABLE error (the field becomes null) when it failed."""
+        it; a SOURCE_UNAVAILABLE error (the field becomes null) when it failed and
+        no earlier answer is cached. An earlier answer stands in while the
+        platform is down (a listing, not a verdict): `sources` marks it stale."""
         if source not in self.sources:
             return None
         fetched = await loader.load(key)
-        if fetched.error is not None:
+        if fetched.error is not None and not fetched.stale:
             raise source_unavailable(fetched.error)
         return fetched.value
 
@@ -101,5 +103,7 @@ async def source_status(
         source=source,
         ok=status.ok,
         as_of=status.as_of,
+        cache_age_seconds=fetched.age_s,
+        stale=fetched.stale,
         error=status.error.message if status.error else None,
     )

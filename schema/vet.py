@@ -6,6 +6,17 @@ the batch. All subjects of a batch are fetched together: the DataLoaders make
 one batched call per platform, split only by the platforms' batch limits.
 Every answer gets a fresh report id, stored with the access-log entry (same
 commit) so `recordUsage` can find it.
+
+Level 2 of the cache: what an evaluation gave (`Judged`: the engine's report,
+the subject's name, the credit records it rested on, when each source was
+fetched) is kept by (subject, purpose, as-of date, rule-set version, policy
+version, visibility class). Record visibility shapes the evidence, so the class
+is the acting role's sector, or "self" for a caller about itself; masking
+still happens on the way out, per role. Only a report every source answered
+for (fresh) is kept; it expires with the earliest record end among its
+evidence, is evicted with any of its level-1 entries, and is not used once a
+source's data is past its freshness limit. A cached report is still a new
+answer: its own report id, generation time and access-log entry.
 """
 
 from __future__ import annotations
@@ -14,13 +25,16 @@ import asyncio
 import datetime as dt
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
 from auth.access_log_entry import ReportRow
+from auth.visibility import Viewer
 from connectors.base import now_shanghai
+from connectors.cache import ReportKey
 from connectors.identifiers import InvalidIdentifier, normalise_credit_code, normalise_id_number
 from connectors.records import SubjectKey, SubjectType
 
@@ -28,15 +42,50 @@ from .context import RequestContext
 from .disclosure import bind
 from .errors import invalid_identifier, purpose_not_applicable
 from .gather import gather_evidence
+from .loaders import SourceCache
 from .purposes import sources_for
 from .reports import VettingReport
-from .types import Purpose, SubjectKind, SubjectRef
-from .vetting import NotApplicable, evaluate
+from .types import Purpose, SourceName, SourceStatus, SubjectKind, SubjectRef
+from .vetting import (
+    Effect,
+    Finding,
+    Missing,
+    MissingSource,
+    NotApplicable,
+    Report,
+    Verdict,
+    evaluate,
+)
 
-__all__ = ["MAX_BATCH", "SubjectInput", "vet_many", "vet_one"]
+__all__ = ["MAX_BATCH", "REPORT_TYPES", "Judged", "SubjectInput", "vet_many", "vet_one"]
 
 MAX_BATCH = 1_000
 Ctx = Info[RequestContext, None]
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One evaluation as the report cache keeps it: nothing of the caller, no report id."""
+
+    report: Report
+    subject_name: str | None  # as the credit platform's registry has it
+    credit_record_ids: tuple[str, ...]
+    fetched: tuple[tuple[SourceName, dt.datetime | None], ...]  # each source's fetch time
+
+
+# Every type a cached `Judged` holds: the cache's codec must know them.
+REPORT_TYPES: tuple[type, ...] = (
+    Judged,
+    Report,
+    Finding,
+    MissingSource,
+    Verdict,
+    Effect,
+    Missing,
+    SourceName,
+    Purpose,
+    SubjectKind,
+)
 
 
 @strawberry.input(description="Exactly one of the two.")
@@ -73,13 +122,8 @@ async def vet_one(
     context = info.context
     viewer = bind(context.disclosure, info, purpose, kind, key)
     day = as_of or context.today()
-    gathered = await gather_evidence(
-        context.loaders, kind, key, sources, viewer, context.vetting.freshness_s
-    )
-    try:
-        report = evaluate(context.vetting.rule_set, purpose, kind, day, gathered.evidence)
-    except NotApplicable:
-        raise purpose_not_applicable(purpose, kind) from None
+    judged, statuses = await _judge(info, kind, key, purpose, sources, viewer, day)
+    report = judged.report
     report_id = secrets.token_hex(12)
     context.disclosure.rule_set_version = report.rule_set_version
     context.disclosure.reports.append(
@@ -90,18 +134,102 @@ async def vet_one(
             purpose=purpose.value,
             as_of=day,
             verdict=report.verdict.value,
-            credit_record_ids=gathered.credit_record_ids,
+            credit_record_ids=judged.credit_record_ids,
         )
     )
+    cache = context.loaders.cache
     return VettingReport.of(
         report,
         report_id=report_id,
-        subject=await _subject_ref(info, kind, key),
+        subject=(
+            SubjectRef.person(key, judged.subject_name)
+            if kind is SubjectKind.PERSON
+            else SubjectRef.organization(key, judged.subject_name)
+        ),
         purpose=purpose,
-        sources=gathered.sources,
+        sources=statuses,
         policy_version=context.disclosure.policy.version,
-        generated_at=now_shanghai(),
+        generated_at=cache.now() if cache is not None else now_shanghai(),
     )
+
+
+async def _judge(
+    info: Ctx,
+    kind: SubjectKind,
+    key: str,
+    purpose: Purpose,
+    sources: frozenset[SourceName],
+    viewer: Viewer,
+    day: dt.date,
+) -> tuple[Judged, list[SourceStatus]]:
+    """The evaluation and its sources: cached for this visibility class, else made now."""
+    context = info.context
+    cache = context.loaders.cache
+    report_key = ReportKey(
+        subject=key,
+        purpose=purpose.value,
+        as_of=day,
+        rule_set_version=context.vetting.rule_set.version,
+        policy_version=context.disclosure.policy.version,
+        visibility=visibility_class(viewer),
+    )
+    if cache is not None:
+        held = await cache.records.report(report_key)
+        statuses = _still_fresh(held.value, cache) if held is not None else None
+        if held is not None and statuses is not None:
+            return held.value, statuses
+    gathered = await gather_evidence(
+        context.loaders, kind, key, sources, viewer, context.vetting.freshness_s
+    )
+    try:
+        report = evaluate(context.vetting.rule_set, purpose, kind, day, gathered.evidence)
+    except NotApplicable:
+        raise purpose_not_applicable(purpose, kind) from None
+    judged = Judged(
+        report=report,
+        subject_name=await _subject_name(info, kind, key),
+        credit_record_ids=gathered.credit_record_ids,
+        fetched=tuple((status.source, status.as_of) for status in gathered.sources),
+    )
+    fetched = [status.as_of for status in gathered.sources if status.ok and not status.stale]
+    if cache is not None and len(fetched) == len(gathered.sources) and None not in fetched:
+        # As old as its oldest data: an eviction since then (heard or not yet
+        # heard here) refuses it.
+        oldest = min(at for at in fetched if at is not None)
+        await cache.records.store_report(
+            report_key,
+            judged,
+            ttl_s=min(cache.ttl_s[source.value] for source in sources),
+            depends_on=gathered.depends_on,
+            fetched_at=oldest,
+            asked_at=oldest,
+        )
+    return judged, gathered.sources
+
+
+def visibility_class(viewer: Viewer) -> str:
+    """Who sees the same evidence: the acting role's sector, or "self"."""
+    if viewer.is_self:
+        return "self"
+    if viewer.role is None:
+        return "unrestricted"  # access control off (development only)
+    return viewer.sector.value if viewer.sector is not None else viewer.role.value
+
+
+def _still_fresh(judged: Judged, cache: SourceCache) -> list[SourceStatus] | None:
+    """The sources of a cached evaluation, or None once one is past its freshness limit."""
+    now = cache.now()
+    statuses = []
+    for source, fetched_at in judged.fetched:
+        if fetched_at is None:
+            return None
+        age_s = max((now - fetched_at).total_seconds(), 0.0)
+        if age_s > cache.freshness_s[source.value]:
+            return None
+        statuses.append(
+            SourceStatus(source=source, ok=True, as_of=fetched_at, cache_age_seconds=age_s)
+        )
+    return statuses
 
 
 async def vet_many(
@@ -129,11 +257,9 @@ def _internal(error: BaseException) -> GraphQLError:
     return GraphQLError("internal error", original_error=error)
 
 
-async def _subject_ref(info: Ctx, kind: SubjectKind, key: str) -> SubjectRef:
-    """The subject with its name as the credit platform's registry has it, if it answered."""
+async def _subject_name(info: Ctx, kind: SubjectKind, key: str) -> str | None:
+    """The subject's name as the credit platform's registry has it, if it answered."""
     subject_type = SubjectType.PERSON if kind is SubjectKind.PERSON else SubjectType.ORG
     fetched = await info.context.loaders.credit.load(SubjectKey(subject_type, key))
-    name = fetched.value.name if fetched.value is not None else None
-    if kind is SubjectKind.PERSON:
-        return SubjectRef.person(key, name)
-    return SubjectRef.organization(key, name)
+    answered = fetched.value if fetched.error is None else None
+    return answered.name if answered is not None else None

@@ -265,10 +265,11 @@ async def test_internal_errors_are_masked_and_only_they(dataset, tmp_path, monke
     async with running_stack(dataset, tmp_path) as stack:
         court = stack.app.state.connectors.court
 
-        async def broken(keys):
+        async def broken(*_):
             raise RuntimeError("secret detail: postgresql://user:pw@db/archive")
 
-        monkeypatch.setattr(court, "entries", broken)
+        # A bug inside the court connector (not an upstream failure): an internal error.
+        monkeypatch.setattr(court.tokens, "bearer", broken)
         answer = await stack.query(PERSON, id=known.PERSON, purpose="CADRE_SELECTION")
     body = json.dumps(answer, ensure_ascii=False)
     assert "secret detail" not in body
