@@ -57,6 +57,7 @@ T = TypeVar("T")
 PREFIX = "cg:"
 CHANNEL = "credgate:cache:evictions"  # {"o": origin, "at": ms, "t": [tags]}
 _TAGS_PER_SCRIPT = 200
+MAX_CONNECTIONS = 64  # per process: requests, the eviction listener, locks, pollers
 _PENDING_LIMIT = 100_000
 
 # KEYS: entry, n index keys, n tombstones. ARGV: payload, ttl ms, asked-at ms.
@@ -119,6 +120,10 @@ class RedisLink:
             "socket_timeout": timeout_s,
             # One attempt: the breaker, not the client, decides when to try again.
             "retry": Retry(NoBackoff(), 0),
+            # A burst of requests waits (this long at most) for a free connection:
+            # redis-py's default pool refuses at once when all are in use, and one
+            # refusal would open the breaker and degrade a healthy cache.
+            "timeout": timeout_s,
         }
         if parts.username:
             pool_options["username"] = urllib.parse.unquote(parts.username)
@@ -129,6 +134,8 @@ class RedisLink:
             password=urllib.parse.unquote(parts.password) if parts.password else None,
             ssl=parts.scheme == "rediss",
             create_connection_timeout=timeout_s,
+            connection_pool_class=redis.BlockingConnectionPool,
+            pool_max_size=MAX_CONNECTIONS,
             connection_pool_kwargs=pool_options,
             serializer=NullSerializer(encoding=None),
             timeout=None,

@@ -306,7 +306,7 @@ def build_caching(settings: Settings, *, clock: Clock | None = None) -> Caching:
         backend = MemoryCache(cache.max_entries)
     else:
         try:
-            link = RedisLink.from_url(cache.redis_url)
+            link = RedisLink.from_url(cache.redis_url, timeout_s=cache.redis_timeout_s)
         except ValueError as error:
             raise ConfigError(f"cache.redis_url: {error}") from None
         local = MemoryCache(cache.max_entries)

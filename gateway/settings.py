@@ -85,6 +85,9 @@ class CacheSettings(_Section):
     # Development without a file: a key derived from the pseudonym key.
     encryption_key_file: str = ""
     previous_key_files: tuple[str, ...] = ()
+    # Each Redis call's bound; past it the cache degrades for a second. Above the event
+    # loop's lag under a burst, or a busy replica would give up on a healthy Redis.
+    redis_timeout_s: float = Field(1.0, gt=0, le=30)
     max_entries: int = Field(50_000, ge=1, description="this process's tier, LRU beyond it")
     poll_interval_s: float = Field(1.0, gt=0, description="how often each change feed is read")
     cursor_dir: str = "data/cache"  # memory backend: where change-feed cursors are kept
