@@ -8,10 +8,14 @@ a connector configured to talk to it, and can make the platform misbehave.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
+import httpx
+
 from connectors.base import Platform, SourceResult
+from simulators.faults import FaultSettings, SimulatorState
 
 Lie = Literal["malformed", "wrong_count", "foreign_subject", "bad_check_digit"]
 
@@ -49,3 +53,37 @@ class Harness(Protocol):
 
     async def lie(self, kind: Lie) -> None:
         """The next answer to the main operation is untrustworthy in the given way."""
+
+
+class StandinControls:
+    """The fault knobs every HTTP stand-in has: its `/_sim/*` admin endpoints, and
+    its in-process state for what has no HTTP knob (latency)."""
+
+    def __init__(
+        self,
+        url: str,
+        client: httpx.AsyncClient,
+        state: SimulatorState,
+        servers: contextlib.AsyncExitStack,
+    ) -> None:
+        self.url = url
+        self.client = client
+        self.state = state
+        self._servers = servers
+
+    async def admin(self, path: str, payload: dict[str, Any] | None = None) -> None:
+        """POST to one of the stand-in's admin endpoints, e.g. `/_sim/down`."""
+        answer = await self.client.post(f"{self.url}{path}", json=payload)
+        answer.raise_for_status()
+
+    async def fail_next(self, count: int) -> None:
+        await self.admin(f"/_sim/fail-next?count={count}")
+
+    async def set_down(self, down: bool) -> None:
+        await self.admin("/_sim/down" if down else "/_sim/up")
+
+    async def set_latency_ms(self, latency_ms: float) -> None:
+        self.state.faults = FaultSettings(latency_ms=latency_ms)
+
+    async def stop(self) -> None:
+        await self._servers.aclose()

@@ -107,9 +107,7 @@ async def test_a_procurement_change_evicts_the_supplier_and_every_representative
             "registration_status": "ACTIVE",
             "legal_representative": {"name": "新人", "id_number": credit.PERSON.code},
         }
-        (
-            await platform.client.post(f"{platform.base_url}/_sim/suppliers", json=row)
-        ).raise_for_status()
+        (await platform.client.post(f"{platform.url}/_sim/suppliers", json=row)).raise_for_status()
         assert await poller.poll_once() == 1
         assert set(await cache.records([*suppliers, newcomer])) == {suppliers[1]}
         roles = await platform.connector.representatives([credit.PERSON.code])

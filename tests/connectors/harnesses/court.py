@@ -28,8 +28,8 @@ from connectors.records import EnforcementEntry
 from connectors.resilience import RetryPolicy
 from connectors.settings import CourtSettings
 from simulators.court import CourtCredentials, create_court_app, load_court_dataset
-from simulators.faults import FaultSettings, SimulatorState
-from tests.connectors.harness import Lie
+from simulators.faults import SimulatorState
+from tests.connectors.harness import Lie, StandinControls
 from tests.support import credit_code, id_number, serve
 
 CLIENT_ID, CLIENT_SECRET = "credgate-test", "s3cret-for-tests-only"
@@ -200,7 +200,7 @@ class Tap:
         await self.app(scope, receive, capture)
 
 
-class CourtHarness:
+class CourtHarness(StandinControls):
     """A running court stand-in and a `CourtConnector` configured to reach it."""
 
     def __init__(
@@ -212,14 +212,11 @@ class CourtHarness:
         connector: CourtConnector,
         servers: contextlib.AsyncExitStack,
     ) -> None:
-        self.url = url
-        self.client = client
-        self.state = state
+        super().__init__(url, client, state, servers)
         self.tap = tap
         self.connector = connector
         self.platform = connector.platform
         self.known_keys: Sequence[str] = (ALICE, BOB, ACME)
-        self._servers = servers
 
     def unknown_keys(self, count: int) -> list[str]:
         return [id_number(n % 1000, birth=f"{1950 + n // 1000}0101") for n in range(count)]
@@ -238,21 +235,6 @@ class CourtHarness:
 
     async def upstream_requests(self) -> int:
         return await self.requests(MAIN_OPERATION)
-
-    async def fail_next(self, count: int) -> None:
-        answer = await self.client.post(f"{self.url}/_sim/fail-next", params={"count": count})
-        answer.raise_for_status()
-
-    async def set_down(self, down: bool) -> None:
-        answer = await self.client.post(f"{self.url}/_sim/{'down' if down else 'up'}")
-        answer.raise_for_status()
-
-    async def set_latency_ms(self, latency_ms: float) -> None:
-        # No HTTP knob for latency: the stand-in's state lives in this process.
-        self.state.faults = FaultSettings(latency_ms=latency_ms)
-
-    async def stop(self) -> None:
-        await self._servers.aclose()
 
     async def lie(self, kind: Lie) -> None:
         self.tap.rewrite_next = lie_rewrite(kind)

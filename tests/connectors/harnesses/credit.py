@@ -25,8 +25,8 @@ from connectors.records import CreditSubject, SubjectKey, SubjectType
 from connectors.resilience import RetryPolicy
 from connectors.settings import CreditSettings
 from simulators.credit import CreditCredentials, create_credit_app, load_credit_dataset
-from simulators.faults import FaultSettings, SimulatorState
-from tests.connectors.harness import Lie
+from simulators.faults import SimulatorState
+from tests.connectors.harness import Lie, StandinControls
 from tests.support import credit_code, id_number, serve
 
 APP_KEY, APP_SECRET = "credgate-test", "s3cret-for-tests-only"
@@ -186,7 +186,7 @@ def _replaying(body: bytes) -> Receive:
     return receive
 
 
-class CreditHarness:
+class CreditHarness(StandinControls):
     """A running credit stand-in and a `CreditConnector` configured to reach it."""
 
     def __init__(
@@ -198,15 +198,12 @@ class CreditHarness:
         settings: CreditSettings,
         servers: contextlib.AsyncExitStack,
     ) -> None:
-        self.url = url
-        self.client = client
-        self.state = state
+        super().__init__(url, client, state, servers)
         self.tap = tap
         self.settings = settings
         self.connector = CreditConnector(settings, client, platform=self.new_platform(settings))
         self.platform = self.connector.platform
         self.known_keys: Sequence[SubjectKey] = (PERSON, ORG, PERSON_INACTIVE)
-        self._servers = servers
 
     @staticmethod
     def new_platform(settings: CreditSettings, batch_limit: int = 100) -> Platform:
@@ -234,28 +231,12 @@ class CreditHarness:
         count: int = stats["requests"].get(MAIN_OPERATION, 0)
         return count
 
-    async def fail_next(self, count: int) -> None:
-        answer = await self.client.post(f"{self.url}/_sim/fail-next", params={"count": count})
-        answer.raise_for_status()
-
-    async def set_down(self, down: bool) -> None:
-        answer = await self.client.post(f"{self.url}/_sim/{'down' if down else 'up'}")
-        answer.raise_for_status()
-
-    async def set_latency_ms(self, latency_ms: float) -> None:
-        # No HTTP knob for latency: the stand-in's state lives in this process.
-        self.state.faults = FaultSettings(latency_ms=latency_ms)
-
-    async def stop(self) -> None:
-        await self._servers.aclose()
-
     async def lie(self, kind: Lie) -> None:
         self.tap.rewrite_next = lie_rewrite(kind)
 
     async def add_record(self, row: dict[str, Any]) -> None:
         """Insert or replace a record through the stand-in's admin endpoint."""
-        answer = await self.client.post(f"{self.url}/_sim/records", json=row)
-        answer.raise_for_status()
+        await self.admin("/_sim/records", row)
 
 
 @contextlib.asynccontextmanager

@@ -28,14 +28,14 @@ from connectors.procurement import ProcurementConnector
 from connectors.records import SupplierStatus
 from connectors.resilience import RetryPolicy
 from connectors.settings import ProcurementSettings
-from simulators.faults import FaultSettings, SimulatorState
+from simulators.faults import SimulatorState
 from simulators.procurement import (
     SERVICE_PATH,
     ProcurementCredentials,
     create_procurement_app,
     load_procurement_dataset,
 )
-from tests.connectors.harness import Lie
+from tests.connectors.harness import Lie, StandinControls
 from tests.support import credit_code, id_number, serve
 
 USERNAME = "credgate-gw"
@@ -105,7 +105,7 @@ class AnswerRewriter:
         await send({"type": "http.response.body", "body": new_body})
 
 
-class ProcurementHarness:
+class ProcurementHarness(StandinControls):
     """The running stand-in, its controls, and a connector configured to reach it."""
 
     def __init__(
@@ -119,11 +119,8 @@ class ProcurementHarness:
         timeout_s: float,
         attempt_timeout_s: float,
     ) -> None:
-        self.base_url = base_url
-        self.client = client
-        self.state = state
+        super().__init__(base_url, client, state, server)
         self.rewriter = rewriter
-        self._server = server
         self._timeouts = {"timeout_s": timeout_s, "attempt_timeout_s": attempt_timeout_s}
         self.connector = self.connector_for(PASSWORD)
         self.platform: Platform = self.connector.platform
@@ -132,7 +129,7 @@ class ProcurementHarness:
     def connector_for(self, password: str) -> ProcurementConnector:
         """A connector of its own (own breaker and counts) using `password`."""
         settings = ProcurementSettings(
-            url=f"{self.base_url}{SERVICE_PATH}",
+            url=f"{self.url}{SERVICE_PATH}",
             username=USERNAME,
             password=SecretStr(password),
             **self._timeouts,
@@ -151,24 +148,12 @@ class ProcurementHarness:
         return isinstance(value, SupplierStatus) and bool(value.debarments or value.violations)
 
     async def upstream_requests(self) -> int:
-        stats = (await self.client.get(f"{self.base_url}/_sim/stats")).json()
+        stats = (await self.client.get(f"{self.url}/_sim/stats")).json()
         return int(stats["requests"].get(MAIN_OPERATION, 0))
-
-    async def fail_next(self, count: int) -> None:
-        await self._admin(f"/_sim/fail-next?count={count}")
-
-    async def set_down(self, down: bool) -> None:
-        await self._admin("/_sim/down" if down else "/_sim/up")
-
-    async def set_latency_ms(self, latency_ms: float) -> None:
-        self.state.faults = FaultSettings(latency_ms=latency_ms)
-
-    async def stop(self) -> None:
-        await self._server.aclose()
 
     async def hostile(self, kind: str, count: int = 1) -> None:
         """The stand-in's own hostile answers: xxe, billion_laughs, malformed, oversize, ..."""
-        await self._admin("/_sim/hostile", {"kind": kind, "count": count})
+        await self.admin("/_sim/hostile", {"kind": kind, "count": count})
 
     def rewrite_next(self, *rewrites: Rewrite) -> None:
         """The next answers of the SOAP endpoint go through `rewrites`, one each."""
@@ -181,10 +166,6 @@ class ProcurementHarness:
             self.rewrite_next(replace_first_credit_code(lambda _: credit_code(999_999)))
         else:
             self.rewrite_next(replace_first_credit_code(wrong_check_digit))
-
-    async def _admin(self, path: str, payload: dict[str, Any] | None = None) -> None:
-        answer = await self.client.post(f"{self.base_url}{path}", json=payload)
-        answer.raise_for_status()
 
 
 @contextlib.asynccontextmanager
