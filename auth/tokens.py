@@ -21,6 +21,13 @@ of skew (done here, since PyJWT reads the system clock and tests need another);
 then the claims that become the `Principal`: unknown role names are ignored, but
 at least one known role is required; `unit` and `id_number` must be valid
 identifiers. `iat` is informational and not checked.
+
+A verified token is remembered (at most `VERIFIED_TOKENS`, the oldest forgotten
+first), so a caller's next request skips the signature check — that check is
+most of the cost of a cached answer. A remembered token is still refused once
+it expires (its `exp`/`nbf` are checked on every use) and as soon as its key
+leaves the set or the set is due for a re-read (`cache_s`): then it is checked
+in full again.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -56,6 +64,7 @@ __all__ = [
 
 ALGORITHMS = ("RS256", "ES256")
 MAX_TOKEN_CHARS = 8_192
+VERIFIED_TOKENS = 10_000  # tokens remembered as verified, oldest forgotten first
 _REQUIRED_CLAIMS = ["exp", "iss", "aud", "sub", "roles"]
 _ROLE_NAMES = frozenset(role.value for role in Role)
 
@@ -208,6 +217,10 @@ class _KeyRing:
             raise Unauthenticated("the signing keys are unavailable; try again later")
         return self._keys.get(kid)
 
+    def holds(self, kid: str) -> bool:
+        """Whether `kid` is in a set read within `cache_s` (no read is started)."""
+        return kid in self._keys and self._fresh(self._clock())
+
     async def reload(self) -> bool:
         """Read the set now, whatever its age; False (and logged) when that failed."""
         async with self._lock:
@@ -248,6 +261,16 @@ _REASONS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    """A token whose signature and claims were checked: its times are checked again on
+    every use, and its key must still be in a fresh key set."""
+
+    principal: Principal
+    kid: str
+    times: Mapping[str, Any]
+
+
 class TokenVerifier:
     """Verifies bearer JWTs against a JWK set; see the module docstring for the checks."""
 
@@ -268,6 +291,7 @@ class TokenVerifier:
         self._leeway_s = leeway_s
         self._clock = clock or time.time
         self._ring = _KeyRing(keys, self._clock, cache_s, refetch_interval_s)
+        self._verified: dict[str, _Verified] = {}
 
     @classmethod
     def from_settings(
@@ -295,6 +319,10 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         """The principal of a valid token; raises `Unauthenticated` otherwise."""
+        known = self._verified.get(token)
+        if known is not None and self._ring.holds(known.kid):
+            self._check_times(known.times)
+            return known.principal
         if len(token) > MAX_TOKEN_CHARS:
             raise Unauthenticated("the token is too long")
         # Non-ASCII text cannot be a JWT, and PyJWT would fail on it with a UnicodeError.
@@ -314,7 +342,17 @@ class TokenVerifier:
             raise Unauthenticated("the token's signing key is unknown")
         claims = self._decode(token, key)
         self._check_times(claims)
-        return principal_from_claims(claims)
+        principal = principal_from_claims(claims)
+        self._remember(token, kid, claims, principal)
+        return principal
+
+    def _remember(
+        self, token: str, kid: str, claims: Mapping[str, Any], principal: Principal
+    ) -> None:
+        if len(self._verified) >= VERIFIED_TOKENS:
+            del self._verified[next(iter(self._verified))]  # the oldest remembered
+        times = {name: claims[name] for name in ("exp", "nbf") if name in claims}
+        self._verified[token] = _Verified(principal, kid, times)
 
     def _decode(self, token: str, key: jwt.PyJWK) -> dict[str, Any]:
         try:

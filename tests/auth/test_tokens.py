@@ -390,6 +390,39 @@ async def test_a_key_added_to_the_file_is_found_by_its_kid(
     assert (await verifier.verify(newest.sign(claims()))).subject == "officer-17"
 
 
+async def test_a_verified_token_is_not_checked_in_full_again(
+    verifier: TokenVerifier, old_key: SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = old_key.sign(claims())
+    decoded: list[str] = []
+    decode = jwt.decode
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        decoded.append(args[0])
+        return decode(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    other = old_key.sign(claims(exp=int(NOW) + 60))
+    for _ in range(3):
+        assert (await verifier.verify(token)).subject == "officer-17"
+    assert (await verifier.verify(other)).subject == "officer-17"
+
+    assert decoded == [token, other]  # the same token once; another one in full
+
+
+async def test_a_remembered_token_is_refused_once_its_key_leaves_the_set(
+    verifier: TokenVerifier, jwks_path: Path, clock: FakeClock, old_key: SigningKey
+) -> None:
+    remembered = old_key.sign(claims(exp=int(NOW) + 3600))
+    assert (await verifier.verify(remembered)).subject == "officer-17"
+    newest = ec_key("key-2026")
+    await publish(jwks_path, newest)  # the old key withdrawn, a new one published
+    clock.advance(11)  # within the set's lifetime: read again only for the new kid
+
+    assert (await verifier.verify(newest.sign(claims()))).subject == "officer-17"
+    assert await refused(verifier, remembered) == "the token's signing key is unknown"
+
+
 # ------------------------------------------------------- JWKS over HTTP
 
 
