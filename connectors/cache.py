@@ -80,6 +80,7 @@ class Entry(Generic[T]):
     value: T
     fetched_at: dt.datetime
     fresh_until: dt.datetime
+    tags: tuple[str, ...] = ()  # hashed, as stored: what evicts it
 
     def age_s(self, now: dt.datetime) -> float:
         return max((now - self.fetched_at).total_seconds(), 0.0)
@@ -181,7 +182,9 @@ class RecordCache:
         entries: dict[RecordKey, Entry[Any]] = {}
         for key, stored in zip(keys, found, strict=True):
             if stored is not None and (allow_stale or now < stored.fresh_until):
-                entries[key] = Entry(stored.value, stored.fetched_at, stored.fresh_until)
+                entries[key] = Entry(
+                    stored.value, stored.fetched_at, stored.fresh_until, stored.tags
+                )
         self.hits += len(entries)
         self.misses += len(keys) - len(entries)
         return entries
@@ -217,7 +220,7 @@ class RecordCache:
             self.misses += 1
             return None
         self.hits += 1
-        return Entry(stored.value, stored.fetched_at, stored.fresh_until)
+        return Entry(stored.value, stored.fetched_at, stored.fresh_until, stored.tags)
 
     async def store_report(
         self,

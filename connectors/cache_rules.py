@@ -206,6 +206,10 @@ class CacheKeys:
     def report(self, key: ReportKey) -> str:
         return f"cg:2:{self.version}:{self._digest(b'report', key.text)}"
 
+    def answer(self, text: str) -> str:
+        """A level-3 entry (the gateway's kept answers) named by its question's text."""
+        return f"cg:3:{self.version}:{self._digest(b'answer', text)}"
+
     def tag(self, tag: Tag) -> str:
         return self._digest(b"tag", tag.text)
 

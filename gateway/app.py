@@ -14,12 +14,11 @@ import asyncio
 import contextlib
 import json
 import logging
-import secrets
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import psycopg
@@ -27,6 +26,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, process_result
@@ -38,16 +38,24 @@ from auth.reveal import PseudonymRegistry, open_registry
 from connectors.bundle import Connectors, build_connectors
 from connectors.probe import Probe, probe_all
 from schema import build_schema
-from schema.context import RequestContext, VettingSetup
+from schema.basis import AnswerBasis
+from schema.context import LiveSources, RequestContext, VettingSetup
 from schema.disclosure import Disclosure
 from schema.loaders import Loaders, PlatformReads
-from schema.vetting import load_rule_set
+from schema.vetting import RuleSet, load_rule_set
 
+from .answer_cache import AnswerCache, Question, serve_kept_answers
 from .authn import BearerAuth, build_verifier
 from .caching import Caching, Clock, build_caching
 from .keys import pseudonym_key
 from .limits import PrincipalRateLimit, error_codes, schema_extensions
-from .recording import answer_extensions, record_access
+from .recording import (
+    answer_extensions,
+    fields_returned,
+    new_request_id,
+    record_access,
+    unrecorded_answer,
+)
 from .settings import Settings
 from .telemetry import Telemetry
 
@@ -74,6 +82,8 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
         probe: Callable[[], Awaitable[list[Probe]]],
         telemetry: Telemetry | None,
         caching: Caching,
+        answers: AnswerCache | None,
+        rule_set: RuleSet,
     ) -> None:
         development = settings.gateway.mode == "development"
         extensions = schema_extensions(settings)
@@ -87,9 +97,10 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
         self._services = services
         self._probe = probe
         self._caching = caching
+        self._answers = answers
         self._reads = PlatformReads(connectors, caching.sources)
         self._vetting = VettingSetup(
-            rule_set=load_rule_set(),
+            rule_set=rule_set,
             freshness_s=lambda source: getattr(settings.platforms, source.value).freshness_s,
         )
 
@@ -97,19 +108,21 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
         disclosure = Disclosure(principal=request.state.principal, policy=self._policy)
+        basis = AnswerBasis()
         request.state.disclosure = disclosure
-        request.state.request_id = secrets.token_hex(8)
+        request.state.basis = basis
+        request.state.asked_at = self._caching.now()
+        request.state.request_id = new_request_id()
         log, registry = self._services.access_log, self._services.registry
         if log is None or registry is None:
             raise RuntimeError("the access log is not open: the app has not started")
         return RequestContext(
-            access_log=log,
-            registry=registry,
-            loaders=Loaders(self._reads),
+            loaders=Loaders(self._reads, basis),
             disclosure=disclosure,
             vetting=self._vetting,
-            probe_sources=self._probe,
+            basis=basis,
             today=self._caching.today,
+            live_sources=LiveSources(log, registry, self._probe),
         )
 
     async def process_result(
@@ -127,30 +140,29 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
                 log,
                 disclosure,
                 request_id=request_id,
-                data=result.data,
+                fields=fields_returned(result.data),
                 error_codes=[
                     str((error.extensions or {}).get("code", "INTERNAL"))
                     for error in result.errors or ()
                 ],
             )
-            if not durable:
-                # No log, no answer.
-                return {
-                    "data": None,
-                    "errors": [
-                        {
-                            "message": "the access could not be recorded; no data was returned",
-                            "extensions": {"code": "INTERNAL"},
-                        }
-                    ],
-                    "extensions": {"requestId": request_id},
-                }
+            if not durable:  # no log, no answer
+                return cast(GraphQLHTTPResponse, unrecorded_answer(request_id))
         answer = _with_codes(answer)
         # Notes come in the order resolvers finished, which depends on which platform
         # (or cache) answered first: sorted, the same question gives the same bytes.
         disclosure.privacy.sort(key=_note_order)
         extensions = answer_extensions(disclosure, request_id)
         answer["extensions"] = {**(answer.get("extensions") or {}), **extensions}
+        question: Question | None = getattr(request.state, "question", None)
+        if self._answers is not None and question is not None and disclosure.sensitive:
+            await self._answers.keep(
+                question,
+                dict(answer),
+                disclosure,
+                request.state.basis,
+                asked_at=request.state.asked_at,
+            )
         return answer
 
 
@@ -226,7 +238,24 @@ def create_app(
                 if telemetry is not None:
                     await asyncio.to_thread(telemetry.shutdown)  # exporters block while flushing
 
-    graphql = _GraphQLEndpoint(settings, connectors, policy, services, probe, telemetry, caching)
+    rule_set = load_rule_set()
+    memory = caching.memory_tier
+    answers = (
+        None
+        if memory is None
+        else AnswerCache(
+            memory,
+            caching.keys,
+            policy=policy,
+            rule_set_version=rule_set.version,
+            clock=caching.now,
+        )
+    )
+    graphql: ASGIApp = _GraphQLEndpoint(
+        settings, connectors, policy, services, probe, telemetry, caching, answers, rule_set
+    )
+    if answers is not None:
+        graphql = serve_kept_answers(graphql, answers, lambda: services.access_log)
     endpoint = BearerAuth(
         rate_limit.wrap(graphql),
         build_verifier(settings),
@@ -246,4 +275,5 @@ def create_app(
     app.state.connectors = connectors  # for metrics and tests: breaker state, request counts
     app.state.services = services
     app.state.caching = caching  # cache health and counters; `evict_subjects` for objections
+    app.state.answers = answers  # level 3 (None when nothing is cached): hits, answers stored
     return app

@@ -175,6 +175,15 @@ class Caching:
     def records(self) -> RecordCache:
         return self.sources.records
 
+    @property
+    def memory_tier(self) -> MemoryCache | None:
+        """This process's own tier (where level 3 lives); None when nothing is cached."""
+        if isinstance(self.backend, MemoryCache):
+            return self.backend
+        if isinstance(self.backend, TieredCache):
+            return self.backend.local
+        return None
+
     def now(self) -> dt.datetime:
         return self.sources.now()
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Sequence
+import secrets
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from auth.access_log import AccessLog
@@ -19,7 +20,14 @@ from auth.access_log_entry import AccessLogError, Entry
 from connectors.base import SHANGHAI
 from schema.disclosure import Disclosure
 
-__all__ = ["RULE_SET_NONE", "answer_extensions", "fields_returned", "record_access"]
+__all__ = [
+    "RULE_SET_NONE",
+    "answer_extensions",
+    "fields_returned",
+    "new_request_id",
+    "record_access",
+    "unrecorded_answer",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +49,24 @@ def fields_returned(data: Any, prefix: str = "") -> Iterator[str]:
         yield prefix
 
 
+def new_request_id() -> str:
+    return secrets.token_hex(8)
+
+
+def unrecorded_answer(request_id: str) -> dict[str, Any]:
+    """What the caller gets when the access could not be recorded: no data."""
+    return {
+        "data": None,
+        "errors": [
+            {
+                "message": "the access could not be recorded; no data was returned",
+                "extensions": {"code": "INTERNAL"},
+            }
+        ],
+        "extensions": {"requestId": request_id},
+    }
+
+
 def answer_extensions(disclosure: Disclosure, request_id: str) -> dict[str, Any]:
     extensions: dict[str, Any] = {
         "requestId": request_id,
@@ -56,10 +82,12 @@ async def record_access(
     disclosure: Disclosure,
     *,
     request_id: str,
-    data: Any,
+    fields: Iterable[str],
     error_codes: Sequence[str],
 ) -> bool:
-    """Make the entry durable; False when it could not be (the answer must then fail)."""
+    """Make the entry durable; False when it could not be (the answer must then fail).
+
+    `fields` are the answer's `fields_returned`."""
     principal = disclosure.principal
     outcome = "PARTIAL" if error_codes else "OK"
     if DENIALS.intersection(error_codes):
@@ -75,7 +103,7 @@ async def record_access(
         unit=(principal.unit or "-") if principal else "-",
         purpose=",".join(sorted(disclosure.purposes)) or "-",
         subjects=sorted(disclosure.subjects),
-        fields=sorted({*fields_returned(data), *disclosure.events}),
+        fields=sorted({*fields, *disclosure.events}),
         verdicts=[report.verdict for report in disclosure.reports],
         policy_version=disclosure.policy.version,
         rule_set_version=disclosure.rule_set_version or RULE_SET_NONE,

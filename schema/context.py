@@ -10,12 +10,13 @@ from auth.access_log import AccessLog
 from auth.reveal import PseudonymRegistry
 from connectors.probe import Probe
 
+from .basis import AnswerBasis
 from .disclosure import Disclosure
 from .loaders import Loaders
 from .types import SourceName
 from .vetting import RuleSet
 
-__all__ = ["RequestContext", "VettingSetup"]
+__all__ = ["LiveSources", "RequestContext", "VettingSetup"]
 
 
 @dataclass(frozen=True)
@@ -27,13 +28,40 @@ class VettingSetup:
 
 
 @dataclass(frozen=True)
+class LiveSources:
+    """What resolvers may read besides the platforms' cached data: never cached."""
+
+    access_log: AccessLog
+    registry: PseudonymRegistry
+    probe_sources: Callable[[], Awaitable[Sequence[Probe]]]
+
+
+@dataclass(frozen=True)
 class RequestContext:
-    """Per-request context handed to resolvers by the gateway."""
+    """Per-request context handed to resolvers by the gateway.
+
+    The live sources are reached only through the accessors below, which tell
+    the request's `basis` that the answer rests on something the cache does not
+    hold (so it is never kept by the answer cache)."""
 
     loaders: Loaders
     disclosure: Disclosure
     vetting: VettingSetup
-    access_log: AccessLog
-    registry: PseudonymRegistry
-    probe_sources: Callable[[], Awaitable[Sequence[Probe]]]
+    basis: AnswerBasis
     today: Callable[[], dt.date]
+    live_sources: LiveSources
+
+    @property
+    def access_log(self) -> AccessLog:
+        self.basis.reads_live("access log")
+        return self.live_sources.access_log
+
+    @property
+    def registry(self) -> PseudonymRegistry:
+        self.basis.reads_live("pseudonym registry")
+        return self.live_sources.registry
+
+    @property
+    def probe_sources(self) -> Callable[[], Awaitable[Sequence[Probe]]]:
+        self.basis.reads_live("reachability probe")
+        return self.live_sources.probe_sources

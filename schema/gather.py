@@ -131,7 +131,7 @@ def _status(source: SourceName, parts: list[Fetched[Any]], freshness_s: float) -
     as_of = min((p.status.as_of for p in parts if p.status.as_of is not None), default=None)
     age = max((p.age_s for p in parts if p.age_s is not None), default=None)
     stale = age is not None and age > freshness_s
-    return SourceStatus(source=source, ok=True, as_of=as_of, cache_age_seconds=age, stale=stale)
+    return SourceStatus(source=source, ok=True, as_of=as_of, age_s=age, stale=stale)
 
 
 def _missing(source: SourceName, statuses: list[SourceStatus]) -> Missing:

@@ -46,6 +46,8 @@ from connectors.records import (
     SupplierStatus,
 )
 
+from .basis import AnswerBasis
+
 __all__ = ["Fetched", "Loaders", "PlatformReads", "SourceCache"]
 
 # What a level-1 entry can be keyed by (`RecordKey.subject`).
@@ -59,7 +61,8 @@ class Fetched(Generic[T]):
 
     `stale`: the platform failed and `value` is an old cached answer, shown to
     listings only. `cache_key` names the level-1 entry a good value is (for the
-    report cache's dependencies)."""
+    report cache's dependencies); `held` is the entry when the value came from
+    the cache (a hit), for the answer cache's basis."""
 
     value: T | None
     status: CallStatus
@@ -67,6 +70,7 @@ class Fetched(Generic[T]):
     age_s: float | None = None
     stale: bool = False
     cache_key: RecordKey | None = None
+    held: Entry[Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -161,7 +165,7 @@ def _load_function(
 
 def _hit(key: RecordKey, entry: Entry[Any], now: dt.datetime) -> Fetched[Any]:
     status = CallStatus(key.platform, True, entry.fetched_at)
-    return Fetched(entry.value, status, age_s=entry.age_s(now), cache_key=key)
+    return Fetched(entry.value, status, age_s=entry.age_s(now), cache_key=key, held=entry)
 
 
 def _fallback(
@@ -205,25 +209,59 @@ class PlatformReads:
 
 
 class Loaders:
-    """The loaders of one request: their memo is this request's alone."""
+    """The loaders of one request: their memo is this request's alone.
 
-    def __init__(self, reads: PlatformReads) -> None:
+    Each load function is wrapped to tell the request's `AnswerBasis` what the
+    answer rests on: a cache hit's entry, or — for anything the platform had to
+    be asked for — that the answer is not made of cached data only."""
+
+    def __init__(self, reads: PlatformReads, basis: AnswerBasis) -> None:
         self.cache = reads.cache
-        self.credit: DataLoader[SubjectKey, Fetched[CreditSubject]] = DataLoader(reads.credit)
-        self.archive: DataLoader[str, Fetched[CivilServantFile | None]] = DataLoader(reads.archive)
+        self._basis = basis
+        self._archive_scan = ArchiveScan(reads.connectors.archive)
+        track = self._tracked
+        self.credit: DataLoader[SubjectKey, Fetched[CreditSubject]] = DataLoader(
+            track("credit", reads.credit)
+        )
+        self.archive: DataLoader[str, Fetched[CivilServantFile | None]] = DataLoader(
+            track("archive", reads.archive)
+        )
         self.enforcement: DataLoader[str, Fetched[tuple[EnforcementEntry, ...]]] = DataLoader(
-            reads.enforcement
+            track("court", reads.enforcement)
         )
         self.restrictions: DataLoader[str, Fetched[tuple[ConsumptionRestriction, ...]]] = (
-            DataLoader(reads.restrictions)
+            DataLoader(track("court", reads.restrictions))
         )
-        self.suppliers: DataLoader[str, Fetched[SupplierStatus]] = DataLoader(reads.suppliers)
+        self.suppliers: DataLoader[str, Fetched[SupplierStatus]] = DataLoader(
+            track("procurement", reads.suppliers)
+        )
         self.representatives: DataLoader[str, Fetched[Representative]] = DataLoader(
-            reads.representatives
+            track("procurement", reads.representatives)
         )
         self.purchasers: DataLoader[str, Fetched[PurchaserPerformance]] = DataLoader(
-            reads.purchasers
+            track("procurement", reads.purchasers)
         )
-        self.awards: DataLoader[AwardQuery, Fetched[tuple[Award, ...]]] = DataLoader(reads.awards)
-        # Whole-archive pages for the auditors' queries: a scan, never cached.
-        self.archive_scan = ArchiveScan(reads.connectors.archive)
+        self.awards: DataLoader[AwardQuery, Fetched[tuple[Award, ...]]] = DataLoader(
+            track("procurement", reads.awards)
+        )
+
+    @property
+    def archive_scan(self) -> ArchiveScan:
+        """Whole-archive pages for the auditors' queries: a scan, never cached."""
+        self._basis.reads_live("archive scan")
+        return self._archive_scan
+
+    def _tracked(self, platform: str, load: LoadFunction[K, T]) -> LoadFunction[K, T]:
+        basis = self._basis
+        freshness_s = self.cache.freshness_s[platform] if self.cache is not None else 0.0
+
+        async def tracked(keys: Sequence[K]) -> list[Fetched[T]]:
+            outcomes = await load(keys)
+            for outcome in outcomes:
+                if outcome.held is None:
+                    basis.reads_live(platform)
+                else:
+                    basis.rests_on(outcome.held, (freshness_s,))
+            return outcomes
+
+        return tracked

@@ -8,10 +8,13 @@ of a restricted record (HIDDEN for every role but credit_admin).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import strawberry
+from strawberry.types import Info
 
 from . import vetting
+from .basis import SlotKind, note_slot
 from .masking import Masked, MaskRule
 from .types import Purpose, SourceName, SourceStatus, SubjectRef
 
@@ -56,7 +59,6 @@ class Finding:
 
 @strawberry.type
 class VettingReport:
-    report_id: strawberry.ID = strawberry.field(description="fresh for every answer")
     subject: SubjectRef
     purpose: Purpose
     as_of: dt.date
@@ -68,8 +70,19 @@ class VettingReport:
     sources: list[SourceStatus]
     rule_set_version: str
     policy_version: str
-    generated_at: dt.datetime
     notice: str
+    made_at: strawberry.Private[dt.datetime]
+    id: strawberry.Private[str]
+
+    @strawberry.field(description="fresh for every answer")
+    def report_id(self, info: Info[Any, Any]) -> strawberry.ID:
+        note_slot(info, SlotKind.REPORT_ID, report_id=self.id)
+        return strawberry.ID(self.id)
+
+    @strawberry.field
+    def generated_at(self, info: Info[Any, Any]) -> dt.datetime:
+        note_slot(info, SlotKind.NOW)
+        return self.made_at
 
     @classmethod
     def of(
@@ -84,7 +97,7 @@ class VettingReport:
         generated_at: dt.datetime,
     ) -> VettingReport:
         return cls(
-            report_id=strawberry.ID(report_id),
+            id=report_id,
             subject=subject,
             purpose=purpose,
             as_of=report.as_of,
@@ -94,6 +107,6 @@ class VettingReport:
             sources=sources,
             rule_set_version=report.rule_set_version,
             policy_version=policy_version,
-            generated_at=generated_at,
+            made_at=generated_at,
             notice=report.notice,
         )

@@ -103,7 +103,7 @@ async def source_status(
         source=source,
         ok=status.ok,
         as_of=status.as_of,
-        cache_age_seconds=fetched.age_s,
+        age_s=fetched.age_s,
         stale=fetched.stale,
         error=status.error.message if status.error else None,
     )

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import Any
 
 import strawberry
+from strawberry.types import Info
 
+from .basis import SlotKind, note_slot
 from .masking import Masked, MaskRule
 
 __all__ = ["Purpose", "SourceName", "SourceStatus", "SubjectKind", "SubjectRef"]
@@ -78,8 +81,14 @@ class SourceStatus:
     as_of: dt.datetime | None = strawberry.field(
         default=None, description="when the data was fetched from the platform"
     )
-    cache_age_seconds: float | None = None
     stale: bool = strawberry.field(
         default=False, description="served past its freshness limit (never used for a verdict)"
     )
     error: str | None = None
+    age_s: strawberry.Private[float | None] = None
+
+    @strawberry.field(description="seconds since the data was fetched from the platform")
+    def cache_age_seconds(self, info: Info[Any, Any]) -> float | None:
+        if self.age_s is not None and self.as_of is not None:
+            note_slot(info, SlotKind.AGE, since=self.as_of)
+        return self.age_s

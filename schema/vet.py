@@ -57,7 +57,15 @@ from .vetting import (
     evaluate,
 )
 
-__all__ = ["MAX_BATCH", "REPORT_TYPES", "Judged", "SubjectInput", "vet_many", "vet_one"]
+__all__ = [
+    "MAX_BATCH",
+    "REPORT_TYPES",
+    "Judged",
+    "SubjectInput",
+    "new_report_id",
+    "vet_many",
+    "vet_one",
+]
 
 MAX_BATCH = 1_000
 Ctx = Info[RequestContext, None]
@@ -124,7 +132,7 @@ async def vet_one(
     day = as_of or context.today()
     judged, statuses = await _judge(info, kind, key, purpose, sources, viewer, day)
     report = judged.report
-    report_id = secrets.token_hex(12)
+    report_id = new_report_id()
     context.disclosure.rule_set_version = report.rule_set_version
     context.disclosure.reports.append(
         ReportRow(
@@ -177,6 +185,7 @@ async def _judge(
         held = await cache.records.report(report_key)
         statuses = _still_fresh(held.value, cache) if held is not None else None
         if held is not None and statuses is not None:
+            context.basis.rests_on(held, (cache.freshness_s[s.value] for s in sources))
             return held.value, statuses
     gathered = await gather_evidence(
         context.loaders, kind, key, sources, viewer, context.vetting.freshness_s
@@ -207,6 +216,11 @@ async def _judge(
     return judged, gathered.sources
 
 
+def new_report_id() -> str:
+    """A report id: random, so one answer's id tells nothing of another's."""
+    return secrets.token_hex(12)
+
+
 def visibility_class(viewer: Viewer) -> str:
     """Who sees the same evidence: the acting role's sector, or "self"."""
     if viewer.is_self:
@@ -226,9 +240,7 @@ def _still_fresh(judged: Judged, cache: SourceCache) -> list[SourceStatus] | Non
         age_s = max((now - fetched_at).total_seconds(), 0.0)
         if age_s > cache.freshness_s[source.value]:
             return None
-        statuses.append(
-            SourceStatus(source=source, ok=True, as_of=fetched_at, cache_age_seconds=age_s)
-        )
+        statuses.append(SourceStatus(source=source, ok=True, as_of=fetched_at, age_s=age_s))
     return statuses
 
 

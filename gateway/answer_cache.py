@@ -1,0 +1,308 @@
+"""Level 3 of the cache: final masked answers, re-issued without running GraphQL.
+
+ARCHITECTURE.md allows a level 3 "keyed by (acting role, caller unit where the
+policy uses it, policy version, document hash, variables), filled by the same
+masking code". Here the key is an HMAC (pseudonym key, its own label) of
+
+    the caller's roles in token order, unit and ID number (all of them, so
+    the acting role, an own-unit rule and a data subject's "self" come out
+    the same), the policy and rule-set versions, today's date (the default
+    as-of date), the operation name, the document's SHA-256 and the variables
+
+— never the caller's own name (`sub`): two HR officers of one unit share an
+entry, and nothing in a kept answer says who asked (`accessHistory`, the only
+field that would, reads the access log and is therefore never kept).
+
+What is kept: an answer the GraphQL endpoint made — masked there, by the
+policy — that had no errors, was a query, and rested on cached data only
+(`schema.basis.AnswerBasis`: no platform asked, no access log, registry,
+probe or scan read). It lives until the first of its entries stops being
+usable (time to live, record end, freshness limit) and carries their eviction
+tags, in this process's memory tier only (never Redis: it holds rendered
+personal data), so a change feed, an objection or another replica's eviction
+drops it with the records it was made of. A put is refused when one of those
+tags was evicted after the request began.
+
+A kept answer is never served as it is: every hit is a new answer, with its
+own request id, new report ids (its report rows are stored anew under them,
+with this caller as actor), the generation time and cache ages of now, and its
+own access-log entry, durable before the bytes leave — no log, no answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from auth.access_log import AccessLog
+from auth.access_log_entry import ReportRow
+from auth.policy import Policy
+from auth.principal import Principal
+from connectors.cache import Stored
+from connectors.cache_backends import MemoryCache
+from connectors.cache_rules import CacheKeys
+from schema.basis import AnswerBasis, Slot, SlotKind
+from schema.disclosure import Disclosure
+from schema.vet import new_report_id
+
+from .recording import fields_returned, new_request_id, record_access, unrecorded_answer
+
+__all__ = ["AnswerCache", "KeptAnswer", "Question", "serve_kept_answers", "single_query"]
+
+logger = logging.getLogger(__name__)
+
+JSON = "application/json"
+_Template = tuple[tuple[bytes, ...], tuple[Slot, ...]]  # segments, and the slots between
+
+
+@dataclass(frozen=True, slots=True)
+class KeptAnswer:
+    """An answer as level 3 keeps it, with what its access-log entry needs.
+
+    The answer is kept as its JSON bytes cut at every value made anew per answer
+    (`fills[i]` goes between `segments[i]` and `segments[i + 1]`), so re-issuing
+    it is a join, not a parse and a re-encoding."""
+
+    segments: tuple[bytes, ...]
+    fills: tuple[Slot, ...]
+    fields: tuple[str, ...]  # `fields_returned` of its data
+    subjects: frozenset[str]
+    purposes: frozenset[str]
+    roles: frozenset[str]
+    reports: tuple[ReportRow, ...]
+    rule_set_version: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A POSTed body and the key of its answer (the body is parsed only to keep one)."""
+
+    key: str
+    body: bytes
+
+
+class AnswerCache:
+    """The answers kept in this process's memory tier; see the module docstring."""
+
+    def __init__(
+        self,
+        memory: MemoryCache,
+        keys: CacheKeys,
+        *,
+        policy: Policy,
+        rule_set_version: str,
+        clock: Callable[[], dt.datetime],
+    ) -> None:
+        self._memory = memory
+        self._keys = keys
+        self._policy = policy
+        self._rule_set_version = rule_set_version
+        self._clock = clock
+        self.hits = 0
+        self.stored = 0
+
+    def question(self, principal: Principal | None, body: bytes) -> Question:
+        """The key for `body` asked by `principal`. The body's bytes are hashed as
+        they are: another spelling of the same query is another entry."""
+        caller = (
+            ("-",)
+            if principal is None
+            else (",".join(principal.roles), principal.unit or "", principal.id_number or "")
+        )
+        text = "\x00".join(
+            (
+                *caller,
+                self._policy.version,
+                self._rule_set_version,
+                self._clock().date().isoformat(),
+                hashlib.sha256(body).hexdigest(),
+            )
+        )
+        return Question(self._keys.answer(text), body)
+
+    async def lookup(self, question: Question) -> KeptAnswer | None:
+        (stored,) = await self._memory.get_many([question.key], self._clock())
+        if stored is None or not isinstance(stored.value, KeptAnswer):
+            return None
+        self.hits += 1
+        return stored.value
+
+    async def keep(
+        self,
+        question: Question,
+        answer: dict[str, Any],
+        disclosure: Disclosure,
+        basis: AnswerBasis,
+        *,
+        asked_at: dt.datetime,
+    ) -> None:
+        """Keep `answer` (as it left, logged) when it may be: see the module docstring."""
+        until = basis.usable_until
+        if until is None or basis.live or answer.get("errors") or disclosure.events:
+            return
+        if single_query(question.body) is None:
+            return
+        segments, fills = _cut(answer, basis.slots)
+        kept = KeptAnswer(
+            segments=segments,
+            fills=fills,
+            fields=tuple(sorted(set(fields_returned(answer["data"])))),
+            subjects=frozenset(disclosure.subjects),
+            purposes=frozenset(disclosure.purposes),
+            roles=frozenset(disclosure.roles),
+            reports=tuple(disclosure.reports),
+            rule_set_version=disclosure.rule_set_version,
+        )
+        stored = Stored(
+            key=question.key,
+            value=kept,
+            fetched_at=asked_at,
+            fresh_until=until,
+            expires_at=until,
+            tags=tuple(sorted(basis.tags)),
+        )
+        await self._memory.put_many([stored], self._clock(), asked_at)
+        self.stored += 1
+
+    def reissue(
+        self, kept: KeptAnswer, principal: Principal | None, request_id: str
+    ) -> tuple[bytes, Disclosure]:
+        """A new answer from a kept one, and the disclosure its log entry records."""
+        now = self._clock()
+        report_ids = {row.report_id: new_report_id() for row in kept.reports}
+        values = [_value(fill, now, report_ids, request_id) for fill in kept.fills]
+        body = b"".join(part for pair in zip(kept.segments, values, strict=False) for part in pair)
+        disclosure = Disclosure(
+            principal=principal,
+            policy=self._policy,
+            subjects=set(kept.subjects),
+            purposes=set(kept.purposes),
+            roles=set(kept.roles),
+            rule_set_version=kept.rule_set_version,
+        )
+        disclosure.reports = [
+            replace(row, report_id=report_ids[row.report_id], actor=disclosure.actor)
+            for row in kept.reports
+        ]
+        return body + kept.segments[-1], disclosure
+
+
+def single_query(body: bytes) -> tuple[str, str | None] | None:
+    """The document and operation name of a body asking ONE query operation, else None
+    (a batch, a mutation, a body that is not GraphQL: never kept)."""
+    try:
+        asked = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(asked, dict):
+        return None
+    query, name, variables = asked.get("query"), asked.get("operationName"), asked.get("variables")
+    if not isinstance(query, str) or not isinstance(name, str | None):
+        return None
+    if not isinstance(variables, dict | None):
+        return None
+    try:
+        operation = get_operation_ast(parse(query, no_location=True), name)
+    except GraphQLError:
+        return None
+    if operation is None or operation.operation is not OperationType.QUERY:
+        return None
+    return query, name
+
+
+def _cut(
+    answer: dict[str, Any], slots: Sequence[Slot]
+) -> tuple[tuple[bytes, ...], tuple[Slot, ...]]:
+    """The answer's JSON cut at its slots and at its request id (see `KeptAnswer`).
+
+    Each value to cut at is replaced by a marker no answer can contain (random),
+    the copy encoded as the endpoint encodes, and the text split at the markers."""
+    marker = secrets.token_hex(16)
+    copy = json.loads(json.dumps(answer))
+    slotted: list[Slot] = []
+    for slot in slots:
+        *parents, last = slot.path
+        holder = copy["data"]
+        for step in parents:
+            holder = holder[step]
+        if holder[last] is not None:  # a null (masked) value stays null
+            holder[last] = f"{marker}:{len(slotted)}"
+            slotted.append(slot)
+    copy["extensions"]["requestId"] = f"{marker}:{len(slotted)}"
+    slotted.append(Slot((), SlotKind.REQUEST_ID))
+    parts = re.split(f'"{marker}:([0-9]+)"', json.dumps(copy))
+    segments = tuple(part.encode() for part in parts[0::2])
+    fills = tuple(slotted[int(index)] for index in parts[1::2])
+    return segments, fills
+
+
+def _value(slot: Slot, now: dt.datetime, report_ids: dict[str, str], request_id: str) -> bytes:
+    """The JSON of a slot's value in a new answer made `now`."""
+    if slot.kind is SlotKind.REPORT_ID:
+        value: object = report_ids[slot.report_id]
+    elif slot.kind is SlotKind.NOW:
+        value = now.isoformat()
+    elif slot.kind is SlotKind.REQUEST_ID:
+        value = request_id
+    else:
+        value = max((now - (slot.since or now)).total_seconds(), 0.0)
+    return json.dumps(value).encode()
+
+
+def serve_kept_answers(
+    app: ASGIApp, answers: AnswerCache, access_log: Callable[[], AccessLog | None]
+) -> ASGIApp:
+    """ASGI wrapper in front of the GraphQL endpoint: a kept answer is re-issued
+    and logged here; anything else goes on to the endpoint, with the request's
+    `Question` in `scope["state"]["question"]` so the endpoint can keep its answer.
+    """
+
+    async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await app(scope, receive, send)
+            return
+        body = await Request(scope, receive).body()
+        state = scope.setdefault("state", {})
+        principal: Principal | None = state.get("principal")
+        question = answers.question(principal, body)
+        kept = await answers.lookup(question)
+        log = access_log()
+        if kept is None or log is None:
+            state["question"] = question
+            await app(scope, _replay(body), send)
+            return
+        request_id = new_request_id()
+        answer, disclosure = answers.reissue(kept, principal, request_id)
+        if not await record_access(
+            log, disclosure, request_id=request_id, fields=kept.fields, error_codes=()
+        ):
+            answer = json.dumps(unrecorded_answer(request_id)).encode()
+        await Response(answer, media_type=JSON)(scope, receive, send)
+
+    return endpoint
+
+
+def _replay(body: bytes) -> Receive:
+    """A `receive` that hands the already-read body to the endpoint once more."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive

@@ -1,0 +1,232 @@
+"""Level 3: kept answers re-issued without GraphQL — new ids, new times, own log entries.
+
+The first ask fills levels 1 and 2 (the platforms were asked: nothing is kept),
+the second rests on cached data only (kept), the third is a kept answer
+re-issued. Time moves with the injected clock; nothing waits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auth.policy import load_policy
+from auth.principal import Principal, Role
+from connectors.base import now_shanghai
+from connectors.cache_backends import MemoryCache
+from connectors.cache_rules import CacheKeys
+from gateway.answer_cache import AnswerCache, single_query
+from tests.gateway.test_caching import (
+    PERSON_QUERY,
+    QUIET,
+    VET_QUERY,
+    MovableClock,
+    credit_row,
+    data_requests,
+    gateway_on,
+    post,
+)
+from tests.schema import dataset as known
+from tests.stack import Stack, platforms
+
+FULL_VET = """query ($id: String!, $p: Purpose!) {
+  vet(subject: {idNumber: $id}, purpose: $p) {
+    reportId generatedAt verdict findings { ruleId summary }
+    sources { source asOf cacheAgeSeconds }
+  }
+}"""
+
+
+@pytest.fixture
+def dataset(tmp_path_factory):
+    return known.write_dataset(tmp_path_factory.mktemp("known"))
+
+
+def logged(tmp_path: Path) -> list[tuple[str, str, str]]:
+    """(actor, report id, fields) of every logged report, in log order."""
+    with sqlite3.connect(tmp_path / "access.db") as db:
+        return db.execute(
+            "SELECT e.actor, r.report_id, e.fields FROM access_log_reports r "
+            "JOIN access_log e ON e.chain_id = r.chain_id AND e.seq = r.seq ORDER BY e.seq"
+        ).fetchall()
+
+
+def hits(stack: Stack) -> int:
+    answers = stack.app.state.answers
+    assert answers is not None
+    return int(answers.hits)
+
+
+async def test_a_kept_answer_is_a_new_answer_each_time(dataset, tmp_path):
+    clock = MovableClock(now_shanghai())
+    async with platforms(dataset, tmp_path) as running:
+        async with gateway_on(running, tmp_path, clock=clock, cache=QUIET) as stack:
+            first_hr = stack.token("hr_officer", "hr-1", unit=known.UNIT)
+            second_hr = stack.token("hr_officer", "hr-2", unit=known.UNIT)
+            ask = {"id": known.PERSON, "p": "CADRE_SELECTION"}
+            filled = [await stack.query(FULL_VET, first_hr, **ask) for _ in range(2)]
+            asked = await data_requests(stack)
+            clock.advance(7)
+            reissued = await stack.query(FULL_VET, second_hr, **ask)
+            assert hits(stack) == 1
+            assert await data_requests(stack) == asked  # not a platform asked
+
+    kept, new = filled[1]["data"]["vet"], reissued["data"]["vet"]
+    assert new["reportId"] not in {answer["data"]["vet"]["reportId"] for answer in filled}
+    assert (new["verdict"], new["findings"]) == (kept["verdict"], kept["findings"])
+    made = dt.datetime.fromisoformat(new["generatedAt"])
+    assert made - dt.datetime.fromisoformat(kept["generatedAt"]) >= dt.timedelta(seconds=7)
+    for old, now in zip(kept["sources"], new["sources"], strict=True):
+        assert now["asOf"] == old["asOf"]
+        age = (made - dt.datetime.fromisoformat(now["asOf"])).total_seconds()
+        assert now["cacheAgeSeconds"] == pytest.approx(age)
+        assert now["cacheAgeSeconds"] >= old["cacheAgeSeconds"] + 7
+    assert reissued["extensions"]["requestId"] != filled[1]["extensions"]["requestId"]
+    assert reissued["extensions"]["policyVersion"] == filled[1]["extensions"]["policyVersion"]
+    # Its own log entry, naming this caller, with the report under its new id.
+    entries = logged(tmp_path)
+    assert [(actor, report) for actor, report, _ in entries[-1:]] == [("hr-2", new["reportId"])]
+    assert entries[-1][2] == entries[-2][2]  # the same fields returned
+    assert len(entries) == 3
+
+
+async def test_answers_that_rest_on_anything_but_the_cache_are_not_kept(dataset, tmp_path):
+    history = """query ($id: String!) { person(idNumber: $id, purpose: SELF_CHECK) {
+      name accessHistory { purpose } } }"""
+    sources = "{ sources { source ok } }"
+    bad = '{ vet(subject: {idNumber: "123"}, purpose: HONOURS) { verdict } }'
+    async with platforms(dataset, tmp_path) as running:
+        async with gateway_on(running, tmp_path, cache=QUIET) as stack:
+            admin = stack.token("credit_admin", "admin")
+            myself = stack.token("data_subject", "me", id_number=known.PERSON)
+            for _ in range(3):
+                await stack.query(history, myself, id=known.PERSON)  # reads the access log
+                await stack.query(sources, admin)  # asks the platforms now
+                await stack.query(bad, admin)  # an error
+            answers = stack.app.state.answers
+            assert (answers.stored, answers.hits) == (0, 0)
+            # A person query resting on cached data only is kept from its second ask.
+            for _ in range(3):
+                await stack.query(PERSON_QUERY, admin, id=known.PERSON, p="CADRE_SELECTION")
+            assert (answers.stored, answers.hits) == (1, 1)
+
+
+async def test_an_eviction_drops_the_kept_answers_resting_on_it(dataset, tmp_path):
+    subject = known.OTHERS[0]  # one GENERAL credit record
+    async with platforms(dataset, tmp_path) as running:
+        async with gateway_on(running, tmp_path, cache=QUIET) as stack:
+            hr = stack.token("hr_officer", "hr", unit=known.UNIT)
+
+            async def records() -> list[str]:
+                answer = await stack.query(PERSON_QUERY, hr, id=subject, p="HONOURS", d=known.AS_OF)
+                return [r["recordId"] for r in answer["data"]["person"]["creditRecords"]]
+
+            before = [await records() for _ in range(3)]
+            assert hits(stack) == 1
+            await post(f"{stack.urls['credit']}/_sim/records", credit_row("CR-NEW", subject))
+            # What an objection filed through the gateway does, and a heard change too.
+            await stack.app.state.caching.sources.evict_subjects([subject])
+            after = await records()
+            assert hits(stack) == 1
+
+    assert before == [["CR-100"]] * 3
+    assert sorted(after) == ["CR-100", "CR-NEW"]
+
+
+async def test_a_kept_answer_is_not_given_past_its_datas_freshness_limit(dataset, tmp_path):
+    clock = MovableClock(now_shanghai())
+    court = {"court": {"freshness_s": 60.0, "cache_ttl_s": 300.0}}
+    async with platforms(dataset, tmp_path) as running:
+        gateway = gateway_on(running, tmp_path, clock=clock, cache=QUIET, platforms=court)
+        async with gateway as stack:
+            hr = stack.token("hr_officer", "hr", unit=known.UNIT)
+
+            async def ages() -> list[float]:
+                answer = await stack.query(VET_QUERY, hr, id=known.PERSON, p="CADRE_SELECTION")
+                return [s["cacheAgeSeconds"] for s in answer["data"]["vet"]["sources"]]
+
+            for _ in range(3):
+                await ages()
+            asked = await data_requests(stack)
+            clock.advance(59)
+            within = await ages()
+            clock.advance(2)  # the court's data is past its limit: fetched again
+            past = await ages()
+            refetched = await data_requests(stack)
+            assert hits(stack) == 2
+
+    assert min(within) >= 59
+    assert refetched["court"] == asked["court"] + 2  # entries and restrictions
+    assert min(past) < 1  # the court's part fetched anew
+
+
+async def test_a_kept_answer_is_not_given_when_its_access_cannot_be_logged(dataset, tmp_path):
+    async with platforms(dataset, tmp_path) as running:
+        async with gateway_on(running, tmp_path, cache=QUIET) as stack:
+            hr = stack.token("hr_officer", "hr", unit=known.UNIT)
+            for _ in range(2):
+                await stack.query(VET_QUERY, hr, id=known.PERSON, p="CADRE_SELECTION")
+            await stack.app.state.services.access_log.close()
+            answer = await stack.query(VET_QUERY, hr, id=known.PERSON, p="CADRE_SELECTION")
+            assert hits(stack) == 1
+
+    assert answer["data"] is None
+    assert answer["errors"][0]["extensions"]["code"] == "INTERNAL"
+    assert known.PERSON_NAME not in json.dumps(answer, ensure_ascii=False)
+
+
+def test_callers_who_may_see_differently_never_share_a_key():
+    answers = AnswerCache(
+        MemoryCache(),
+        CacheKeys(b"k" * 32, version="test"),
+        policy=load_policy(b"p" * 32),
+        rule_set_version="rules-1",
+        clock=now_shanghai,
+    )
+    body = json.dumps({"query": "{ x }", "variables": {"id": known.PERSON}}).encode()
+
+    def key(principal: Principal | None, text: bytes = body) -> str:
+        return answers.question(principal, text).key
+
+    def caller(*roles: Role, sub: str = "a", **claims: Any) -> Principal:
+        return Principal(subject=sub, roles=roles, **claims)
+
+    hr = caller(Role.HR_OFFICER, unit=known.UNIT)
+    others = [
+        None,
+        caller(Role.HR_OFFICER, unit=known.SUPPLIER),
+        caller(Role.HR_OFFICER),
+        caller(Role.AUDITOR, unit=known.UNIT),
+        caller(Role.HR_OFFICER, Role.AUDITOR, unit=known.UNIT),
+        caller(Role.AUDITOR, Role.HR_OFFICER, unit=known.UNIT),
+        caller(Role.DATA_SUBJECT, id_number=known.PERSON),
+        caller(Role.DATA_SUBJECT, id_number=known.OTHERS[0]),
+    ]
+    keys = {key(hr), *(key(other) for other in others)}
+    assert len(keys) == 1 + len(others)
+    assert key(caller(Role.HR_OFFICER, sub="b", unit=known.UNIT)) == key(hr)
+    other_variables = json.dumps({"query": "{ x }", "variables": {"id": known.OTHERS[0]}})
+    assert key(hr, other_variables.encode()) != key(hr)
+    assert known.PERSON not in key(hr)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[]",
+        b"{",
+        b'{"query": 1}',
+        b'{"query": "{ x }", "variables": []}',
+        b'{"query": "mutation { x }"}',
+        b'{"query": "query A { x } query B { y }"}',  # which one: no operationName
+        b'{"query": "{ x", "operationName": null}',
+    ],
+)
+def test_only_bodies_asking_one_query_may_be_kept(body):
+    assert single_query(body) is None
+    assert single_query(b'{"query": "query A { x } mutation B { y }", "operationName": "A"}')
