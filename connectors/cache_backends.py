@@ -15,6 +15,11 @@ and every request reads the same object. An expired entry is dropped when it
 is read or pushed out by the bound (no timer per entry), so memory stays
 within the cap however entries come and go.
 
+A MemoryCache may pass its evictions on (`mirror_evictions`): the gateway keeps
+its final answers (level 3) in a MemoryCache of their own, under their own
+bound, which every eviction of the local tier reaches — whether it came from
+this process or was heard from another replica.
+
 `TieredCache` reads the local tier first and the shared one for the misses,
 copying what it found into the local tier (a tombstone there refuses a copy
 older than an eviction this replica has heard of). Other replicas' local tiers
@@ -82,6 +87,7 @@ class MemoryCache:
         # and a set per tag would be the biggest thing held per entry.
         self._by_tag: dict[str, str | set[str]] = {}
         self._evicted_at: dict[str, dt.datetime] = {}  # tag -> last eviction, oldest first
+        self._mirrors: list[MemoryCache] = []
         self.lru_evictions = 0
 
     def __len__(self) -> int:
@@ -123,7 +129,14 @@ class MemoryCache:
             await self._drop(oldest)
             self.lru_evictions += 1
 
+    def mirror_evictions(self, other: MemoryCache) -> None:
+        """Evict from `other` whatever is evicted here: a store of entries made from
+        this one's (the gateway's kept answers) kept under a bound of its own."""
+        self._mirrors.append(other)
+
     async def evict(self, tags: Collection[str], at: dt.datetime) -> None:
+        for mirror in self._mirrors:
+            await mirror.evict(tags, at)
         self._forget_tombstones(at)
         doomed: set[str] = set()
         for tag in tags:

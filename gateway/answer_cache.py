@@ -18,9 +18,10 @@ policy — that had no errors, was a query, and rested on cached data only
 (`schema.basis.AnswerBasis`: no platform asked, no access log, registry,
 probe or scan read). It lives until the first of its entries stops being
 usable (time to live, record end, freshness limit) and carries their eviction
-tags, in this process's memory tier only (never Redis: it holds rendered
-personal data), so a change feed, an objection or another replica's eviction
-drops it with the records it was made of. A put is refused when one of those
+tags, in this process's memory only (never Redis: it holds rendered personal
+data), in a store of its own (`[cache] max_answers`, LRU) that every eviction
+of the process's tier reaches, so a change feed, an objection or another
+replica's eviction drops it with the records it was made of. A put is refused when one of those
 tags was evicted after the request began.
 
 A kept answer is never served as it is: every hit is a new answer, with its
@@ -94,7 +95,7 @@ class Question:
 
 
 class AnswerCache:
-    """The answers kept in this process's memory tier; see the module docstring."""
+    """The answers kept in this process's memory; see the module docstring."""
 
     def __init__(
         self,
@@ -131,6 +132,10 @@ class AnswerCache:
             )
         )
         return Question(self._keys.answer(text), body)
+
+    def counters(self) -> dict[str, int]:
+        """For `/readyz`: answers re-issued, answers kept, answers held now."""
+        return {"answer_hits": self.hits, "answers_kept": self.stored, "answers": len(self._memory)}
 
     async def lookup(self, question: Question) -> KeptAnswer | None:
         (stored,) = await self._memory.get_many([question.key], self._clock())

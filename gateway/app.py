@@ -215,11 +215,14 @@ def create_app(
     async def readyz(request: Request) -> JSONResponse:
         probes = await probe()
         ready = all(p.ok for p in probes)
+        cache = await caching.status()
+        if answers is not None:
+            cache["counters"].update(answers.counters())
         body: dict[str, Any] = {
             "ready": ready,
             "platforms": {p.platform: {"ok": p.ok, "error": p.error} for p in probes},
             # A degraded cache does not make the gateway unready: the platforms answer.
-            "cache": await caching.status(),
+            "cache": cache,
         }
         return JSONResponse(body, status_code=200 if ready else 503)
 
@@ -239,12 +242,12 @@ def create_app(
                     await asyncio.to_thread(telemetry.shutdown)  # exporters block while flushing
 
     rule_set = load_rule_set()
-    memory = caching.memory_tier
+    store = caching.answer_store()
     answers = (
         None
-        if memory is None
+        if store is None
         else AnswerCache(
-            memory,
+            store,
             caching.keys,
             policy=policy,
             rule_set_version=rule_set.version,

@@ -175,14 +175,15 @@ class Caching:
     def records(self) -> RecordCache:
         return self.sources.records
 
-    @property
-    def memory_tier(self) -> MemoryCache | None:
-        """This process's own tier (where level 3 lives); None when nothing is cached."""
-        if isinstance(self.backend, MemoryCache):
-            return self.backend
-        if isinstance(self.backend, TieredCache):
-            return self.backend.local
-        return None
+    def answer_store(self) -> MemoryCache | None:
+        """A store for level 3 (kept answers) under `[cache] max_answers`, evicted
+        with this process's tier; None when nothing is cached or level 3 is off."""
+        local = self.backend.local if isinstance(self.backend, TieredCache) else self.backend
+        if not isinstance(local, MemoryCache) or self.settings.cache.max_answers == 0:
+            return None
+        store = MemoryCache(self.settings.cache.max_answers)
+        local.mirror_evictions(store)
+        return store
 
     def now(self) -> dt.datetime:
         return self.sources.now()

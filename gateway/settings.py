@@ -89,6 +89,8 @@ class CacheSettings(_Section):
     # loop's lag under a burst, or a busy replica would give up on a healthy Redis.
     redis_timeout_s: float = Field(1.0, gt=0, le=30)
     max_entries: int = Field(50_000, ge=1, description="this process's tier, LRU beyond it")
+    # Level 3 (kept final answers, a few KiB each) under its own bound; 0 turns it off.
+    max_answers: int = Field(5_000, ge=0, description="kept answers in this process, LRU")
     poll_interval_s: float = Field(1.0, gt=0, description="how often each change feed is read")
     cursor_dir: str = "data/cache"  # memory backend: where change-feed cursors are kept
     # How long past its time to live an entry may still be shown (marked stale) while

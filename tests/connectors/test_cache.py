@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from connectors.base import SHANGHAI
-from connectors.cache import RecordKey, ReportKey, Tag
+from connectors.cache import RecordKey, ReportKey, Stored, Tag
 from connectors.cache_backends import MemoryCache, NoCache
 from connectors.cache_flight import LocalFlight
 from connectors.cache_rules import expiry, first_free_instant
@@ -283,6 +283,26 @@ async def test_the_tag_index_follows_entries_pushed_out_by_the_bound():
     assert keys[0] in await cache.records(keys)
     await cache.evict_subjects([PERSON], platform="procurement")
     assert await cache.records(keys) == {}
+
+
+async def test_a_mirror_loses_what_its_tier_evicts_and_refuses_it_late():
+    clock = Clock()
+    tier, mirror = MemoryCache(), MemoryCache(max_entries=5)
+    tier.mirror_evictions(mirror)
+    keys = new_keys()
+    tag = keys.tag(Tag.subject("credit", PERSON))
+    made = clock()
+
+    def stored(key: str) -> Stored:
+        later = made + dt.timedelta(seconds=60)
+        return Stored(key, "answer", made, later, later, (tag,))
+
+    await mirror.put_many([stored("kept")], clock())
+    clock.advance(1)
+    await tier.evict([tag], clock())
+    assert await mirror.get_many(["kept"], clock()) == [None]
+    await mirror.put_many([stored("late")], clock(), asked_at=made)  # made before the eviction
+    assert await mirror.get_many(["late"], clock()) == [None]
 
 
 async def test_concurrent_misses_in_one_process_share_one_load():

@@ -230,3 +230,32 @@ def test_callers_who_may_see_differently_never_share_a_key():
 def test_only_bodies_asking_one_query_may_be_kept(body):
     assert single_query(body) is None
     assert single_query(b'{"query": "query A { x } mutation B { y }", "operationName": "A"}')
+
+
+async def test_kept_answers_have_a_bound_of_their_own(dataset, tmp_path):
+    async with platforms(dataset, tmp_path) as running:
+        async with gateway_on(running, tmp_path, cache={**QUIET, "max_answers": 1}) as stack:
+            hr = stack.token("hr_officer", "hr", unit=known.UNIT)
+            for subject in (known.PERSON, known.PERSON, known.OTHERS[0], known.OTHERS[0]):
+                await stack.query(VET_QUERY, hr, id=subject, p="CADRE_SELECTION")
+            first = await stack.query(VET_QUERY, hr, id=known.PERSON, p="CADRE_SELECTION")
+            assert hits(stack) == 0  # pushed out by the second subject's answer
+            again = await stack.query(VET_QUERY, hr, id=known.PERSON, p="CADRE_SELECTION")
+            counters = (await stack.client.get("/readyz")).json()["cache"]["counters"]
+            records = counters["entries"]
+
+    assert again["data"]["vet"]["findings"] == first["data"]["vet"]["findings"]
+    assert (counters["answer_hits"], counters["answers_kept"], counters["answers"]) == (1, 3, 1)
+    assert records > 1  # level 1 and 2 are not bound by it
+
+
+async def test_level_three_can_be_turned_off(dataset, tmp_path):
+    async with platforms(dataset, tmp_path) as running:
+        async with gateway_on(running, tmp_path, cache={**QUIET, "max_answers": 0}) as stack:
+            hr = stack.token("hr_officer", "hr", unit=known.UNIT)
+            answers = [
+                await stack.query(VET_QUERY, hr, id=known.PERSON, p="CADRE_SELECTION")
+                for _ in range(3)
+            ]
+            assert stack.app.state.answers is None
+    assert len({answer["data"]["vet"]["reportId"] for answer in answers}) == 3
