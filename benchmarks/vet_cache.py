@@ -11,7 +11,10 @@ and is logged before it is answered. Every request asks about the same person.
 
 1. cold (`[cache] backend = "none"`: every request asks the platforms, identical
    requests in flight sharing their upstream calls) vs warm (`"memory"`, after
-   one request filled the cache): requests/s, p50, p99 at the concurrency.
+   a one-second warm-up: the first request fills levels 1 and 2, the next one
+   is kept at level 3, and the rest are re-issued from it, each still with its
+   own report id and access-log entry): requests/s, p50, p99 at the
+   concurrency, and how many answers level 3 re-issued.
 2. replicas: one gateway on Redis vs two on the same Redis, each driven at the
    concurrency; each replica has its own access-log file (production shares
    PostgreSQL; two SQLite writers would measure SQLite's file lock). Skipped
@@ -34,6 +37,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import redis.asyncio as redis
 
 from auth.devkeys import mint_token
@@ -128,6 +132,14 @@ async def drive(
     return Measured(merged, cpu)
 
 
+async def cache_counters(gateway: GatewayProcess) -> dict[str, int]:
+    """The cache's counters as the gateway's `/readyz` shows them."""
+    async with httpx.AsyncClient() as client:
+        ready = (await client.get(f"{gateway.url}/readyz")).json()
+    counters: dict[str, int] = ready["cache"]["counters"]
+    return counters
+
+
 async def redis_answers(url: str) -> bool:
     client = redis.Redis.from_url(url, socket_timeout=1)
     try:
@@ -153,7 +165,10 @@ async def run(args: argparse.Namespace, dataset: Path, scratch: Path) -> None:
                 figures[name] = await drive(
                     running, standins.pid, person, token, seconds, concurrency
                 )
+                counters = await cache_counters(running[0])
             print(f"  {name:<13} {figures[name].summary()}")
+            if "answer_hits" in counters:
+                print(f"{'':16}answers re-issued from level 3: {counters['answer_hits']}")
         ratio = figures["warm"].load.per_second / max(figures["cold"].load.per_second, 1e-9)
         print(f"  warm/cold throughput: {ratio:.1f}x")
 

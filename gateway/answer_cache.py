@@ -7,7 +7,8 @@ masking code". Here the key is an HMAC (pseudonym key, its own label) of
     the caller's roles in token order, unit and ID number (all of them, so
     the acting role, an own-unit rule and a data subject's "self" come out
     the same), the policy and rule-set versions, today's date (the default
-    as-of date), the operation name, the document's SHA-256 and the variables
+    as-of date) and the SHA-256 of the request body as sent (document,
+    variables and operation name: another spelling is another entry)
 
 — never the caller's own name (`sub`): two HR officers of one unit share an
 entry, and nothing in a kept answer says who asked (`accessHistory`, the only
@@ -21,8 +22,8 @@ usable (time to live, record end, freshness limit) and carries their eviction
 tags, in this process's memory only (never Redis: it holds rendered personal
 data), in a store of its own (`[cache] max_answers`, LRU) that every eviction
 of the process's tier reaches, so a change feed, an objection or another
-replica's eviction drops it with the records it was made of. A put is refused when one of those
-tags was evicted after the request began.
+replica's eviction drops it with the records it was made of. A put is refused
+when one of those tags was evicted after the request began.
 
 A kept answer is never served as it is: every hit is a new answer, with its
 own request id, new report ids (its report rows are stored anew under them,
@@ -35,7 +36,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import logging
 import re
 import secrets
 from collections.abc import Callable, Sequence
@@ -61,8 +61,6 @@ from schema.vet import new_report_id
 from .recording import fields_returned, new_request_id, record_access, unrecorded_answer
 
 __all__ = ["AnswerCache", "KeptAnswer", "Question", "serve_kept_answers", "single_query"]
-
-logger = logging.getLogger(__name__)
 
 JSON = "application/json"
 _Template = tuple[tuple[bytes, ...], tuple[Slot, ...]]  # segments, and the slots between
