@@ -252,16 +252,15 @@ def _cut(
 
 
 def _value(slot: Slot, now: dt.datetime, report_ids: dict[str, str], request_id: str) -> bytes:
-    """The JSON of a slot's value in a new answer made `now`."""
+    """The JSON of a slot's value in a new answer made `now`. Ids are hex and times
+    ISO 8601 (nothing to escape); an age is a float, written as `json` writes one."""
     if slot.kind is SlotKind.REPORT_ID:
-        value: object = report_ids[slot.report_id]
-    elif slot.kind is SlotKind.NOW:
-        value = now.isoformat()
-    elif slot.kind is SlotKind.REQUEST_ID:
-        value = request_id
-    else:
-        value = max((now - (slot.since or now)).total_seconds(), 0.0)
-    return json.dumps(value).encode()
+        return b'"%s"' % report_ids[slot.report_id].encode()
+    if slot.kind is SlotKind.NOW:
+        return b'"%s"' % now.isoformat().encode()
+    if slot.kind is SlotKind.REQUEST_ID:
+        return b'"%s"' % request_id.encode()
+    return repr(max((now - (slot.since or now)).total_seconds(), 0.0)).encode()
 
 
 def serve_kept_answers(
