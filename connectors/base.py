@@ -141,6 +141,12 @@ class Platform:
             return error
         return shared
 
+    async def call(self, attempt: Callable[[float], Awaitable[T]]) -> T:
+        """Run one request that is not a batch of keys (`attempt(attempt_timeout_s)`)
+        with the same deadline, retries and breaker; raises its `SourceError`.
+        Retried: `attempt` must be safe to repeat."""
+        return await self._resilient(attempt)
+
     async def _resilient(self, attempt: Callable[[float], Awaitable[T]]) -> T:
         async def counted(timeout_s: float) -> T:
             self.requests += 1

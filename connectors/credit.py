@@ -1,12 +1,16 @@
 """The credit platform connector: subjects' credit records, in signed batch queries.
 
     CreditConnector.subjects(keys) -> SourceResult[SubjectKey, CreditSubject]
+    CreditConnector.file_objection(record_id, subject_code, reason, filed_by)
+        -> (objection_id, status)
 
 One `POST /api/v2/subjects:batchQuery` per 100 subjects (PERSON and ORG keys may
 share a batch), always with `includeInactive: true`: the gateway judges record
 visibility itself on the as-of date (DOMAIN.md), so it needs REPAIRED, REVOKED
 and expired records too. Every attempt is signed afresh (`credit_signing`);
-answers are checked before they are believed (`credit_parse`).
+answers are checked before they are believed (`credit_parse`). An objection
+(`POST /api/v2/objections`) is one signed request with the same retries: the
+platform answers a repeat of the very same pending filing with that filing.
 
 Upstream failures are translated here, once, into `connectors.errors`:
 
@@ -14,9 +18,9 @@ Upstream failures are translated here, once, into `connectors.errors`:
     429 E4290                             SourceRateLimited    retried after Retry-After
     503 E5030, any 5xx, connect errors    SourceUnavailable    retried
     an attempt's read/write timeout       SourceTimeout        not retried
-    400 E4000, 413 E4130, any other answer
-    that is not HTTP 200, an untrustworthy
-    answer                                SourceProtocolError  not retried
+    400 E4000                             SourceRefused        not retried
+    413 E4130, any other answer that is
+    not HTTP 200, an untrustworthy answer SourceProtocolError  not retried
 """
 
 from __future__ import annotations
@@ -30,13 +34,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 import httpx
 
 from .base import Platform, SourceResult
-from .credit_parse import error_code, parse_batch_answer, success_data
+from .credit_parse import error_code, parse_batch_answer, parse_objection_answer, success_data
 from .credit_signing import signed_headers
 from .errors import (
     SourceAuthError,
     SourceError,
     SourceProtocolError,
     SourceRateLimited,
+    SourceRefused,
     SourceTimeout,
     SourceUnavailable,
 )
@@ -44,9 +49,10 @@ from .http_body import read_bounded, retry_after_s
 from .records import CreditSubject, SubjectKey
 from .settings import CreditSettings
 
-__all__ = ["BATCH_QUERY_PATH", "MAX_ANSWER_BYTES", "CreditConnector"]
+__all__ = ["BATCH_QUERY_PATH", "MAX_ANSWER_BYTES", "OBJECTIONS_PATH", "CreditConnector"]
 
 BATCH_QUERY_PATH = "/api/v2/subjects:batchQuery"
+OBJECTIONS_PATH = "/api/v2/objections"
 # 100 subjects with thousands of records each stay well below this; an answer
 # above it is refused rather than held in memory.
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
@@ -74,6 +80,7 @@ class CreditConnector:
         self._clock = clock
         # Built once, so a bad configured URL fails at start, not on the first query.
         self._batch_query_url = httpx.URL(settings.url.rstrip("/") + BATCH_QUERY_PATH)
+        self._objections_url = httpx.URL(settings.url.rstrip("/") + OBJECTIONS_PATH)
 
     async def subjects(self, keys: Iterable[SubjectKey]) -> SourceResult[SubjectKey, CreditSubject]:
         """A `CreditSubject` for every key (name None and no records when unknown).
@@ -82,6 +89,31 @@ class CreditConnector:
         first): the platform refuses a whole batch holding an invalid one.
         """
         return await self.platform.batched("subjects", keys, self._fetch_subjects)
+
+    async def file_objection(
+        self, record_id: str, subject_code: str, reason: str, filed_by: str
+    ) -> tuple[str, str]:
+        """File an objection (异议) against one record: its id and status.
+
+        `SourceRefused` when the platform will not take it (an unknown record, one
+        not the subject's, a revoked one, one already under another objection).
+        """
+        body = json.dumps(
+            {
+                "record_id": record_id,
+                "subject_code": subject_code,
+                "reason": reason,
+                "filed_by": filed_by,
+            }
+        ).encode()
+
+        async def attempt(timeout_s: float) -> tuple[str, str]:
+            payload = await self._post(self._objections_url, body, timeout_s)
+            return parse_objection_answer(
+                self.platform.name, success_data(self.platform.name, payload)
+            )
+
+        return await self.platform.call(attempt)
 
     async def _fetch_subjects(
         self, chunk: Sequence[SubjectKey], timeout_s: float
@@ -135,4 +167,6 @@ class CreditConnector:
             return SourceRateLimited(name, f"rate limited ({label})", wait)
         if status >= httpx.codes.INTERNAL_SERVER_ERROR:
             return SourceUnavailable(name, f"unavailable ({label})")
+        if status == httpx.codes.BAD_REQUEST and label == "E4000":
+            return SourceRefused(name, f"request refused ({label})")
         return SourceProtocolError(name, f"request refused ({label})")

@@ -32,6 +32,7 @@ from .records import CreditRecord, CreditSubject, SubjectKey, SubjectType
 __all__ = [
     "CATEGORIES",
     "DISCLOSURES",
+    "OBJECTION_STATUSES",
     "PENALTY_TYPES",
     "SECTORS",
     "SEVERITIES",
@@ -39,6 +40,7 @@ __all__ = [
     "SUCCESS",
     "error_code",
     "parse_batch_answer",
+    "parse_objection_answer",
     "success_data",
 ]
 
@@ -101,6 +103,18 @@ def _envelope(payload: bytes) -> dict[str, Any] | None:
     if not isinstance(value, dict) or not isinstance(value.get("code"), str):
         return None
     return value
+
+
+OBJECTION_STATUSES = frozenset({"RECEIVED", "UPHELD", "REJECTED"})
+
+
+def parse_objection_answer(platform: str, data: object) -> tuple[str, str]:
+    """The objection id and status of an objections answer's `data`."""
+    try:
+        fields = _Fields(data, "data")
+        return fields.text("objection_id"), fields.choice("status", OBJECTION_STATUSES)
+    except _Refused as refusal:
+        raise SourceProtocolError(platform, str(refusal)) from None
 
 
 def parse_batch_answer(

@@ -7,8 +7,10 @@
     │   └── CircuitOpen         the breaker is open: the platform was not asked
     ├── SourceAuthError         it refused our credentials
     └── SourceProtocolError     it answered, but the answer cannot be trusted
-                                (malformed, wrong count, a subject not asked for,
-                                a failed check digit, hostile XML)
+        │                       (malformed, wrong count, a subject not asked for,
+        │                       a failed check digit, hostile XML)
+        └── SourceRefused       it refused what was asked as such (an unknown
+                                record, another subject's): asking again won't help
 
 Messages are safe to show to a caller: they name the platform and the kind of
 failure, never an upstream URL, credential, SQL statement or personal identifier.
@@ -22,6 +24,7 @@ __all__ = [
     "SourceError",
     "SourceProtocolError",
     "SourceRateLimited",
+    "SourceRefused",
     "SourceTimeout",
     "SourceUnavailable",
 ]
@@ -62,3 +65,7 @@ class SourceAuthError(SourceError):
 
 class SourceProtocolError(SourceError):
     """The platform answered, but its answer cannot be trusted."""
+
+
+class SourceRefused(SourceProtocolError):
+    """The platform refused the request itself (e.g. the credit platform's E4000)."""

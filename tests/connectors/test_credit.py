@@ -22,6 +22,7 @@ from connectors.errors import (
     SourceAuthError,
     SourceProtocolError,
     SourceRateLimited,
+    SourceRefused,
 )
 from connectors.records import CreditRecord, SubjectKey, SubjectType
 from connectors.resilience import BreakerState
@@ -29,6 +30,7 @@ from simulators.credit_auth import signature as platform_signature
 from tests.connectors.harnesses.credit import (
     APP_SECRET,
     AUTHORITY,
+    OBJECTION_OPERATION,
     ORG,
     PERSON,
     PERSON_INACTIVE,
@@ -356,3 +358,38 @@ async def test_an_untrustworthy_field_refuses_the_whole_answer(credit, lie, reas
     assert await credit.upstream_requests() == 1  # not retried: asking again won't help
     for code in (PERSON.code, ORG.code, AUTHORITY, id_number(99)):
         assert code not in str(error)
+
+
+# --- objections -------------------------------------------------------------------
+
+
+async def test_an_objection_is_filed_once_even_when_its_answer_is_lost(credit):
+    credit.tap.rewrite_next = lambda body: b"not json"  # filed, but the answer is unreadable
+    connector = connector_with(credit)
+    with pytest.raises(SourceProtocolError, match="not a JSON envelope"):
+        await connector.file_objection("R-PERSON-1", PERSON.code, "paid in 2024", "me")
+    # Filed again, the same filing is answered with the pending objection.
+    first = await connector.file_objection("R-PERSON-1", PERSON.code, "paid in 2024", "me")
+    again = await connector.file_objection("R-PERSON-1", PERSON.code, "paid in 2024", "me")
+    assert first == again
+    assert first[1] == "RECEIVED"
+    assert await credit.upstream_requests(OBJECTION_OPERATION) == 3
+
+
+@pytest.mark.parametrize(
+    ("record_id", "code"),
+    [("R-NONE", PERSON.code), ("R-PERSON-1", ORG.code)],
+    ids=["unknown record", "another subject's record"],
+)
+async def test_an_objection_the_platform_will_not_take_is_refused_not_retried(
+    credit, record_id, code
+):
+    with pytest.raises(SourceRefused, match="E4000"):
+        await connector_with(credit).file_objection(record_id, code, "wrong", "me")
+    assert await credit.upstream_requests(OBJECTION_OPERATION) == 1
+
+
+async def test_an_objection_answer_with_an_unknown_status_is_not_believed(credit):
+    credit.tap.rewrite_next = edit(lambda a: a["data"].update(status="MAYBE"))
+    with pytest.raises(SourceProtocolError, match="status"):
+        await connector_with(credit).file_objection("R-PERSON-1", PERSON.code, "paid", "me")

@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connectors.base import Platform, SourceResult
-from connectors.credit import BATCH_QUERY_PATH, CreditConnector
+from connectors.credit import BATCH_QUERY_PATH, OBJECTIONS_PATH, CreditConnector
 from connectors.records import CreditSubject, SubjectKey, SubjectType
 from connectors.resilience import RetryPolicy
 from connectors.settings import CreditSettings
@@ -31,6 +31,7 @@ from tests.support import credit_code, id_number, serve
 
 APP_KEY, APP_SECRET = "credgate-test", "s3cret-for-tests-only"
 MAIN_OPERATION = f"POST {BATCH_QUERY_PATH}"
+OBJECTION_OPERATION = f"POST {OBJECTIONS_PATH}"
 FAST_RETRY = RetryPolicy(max_attempts=3, base_delay_s=0.01, max_delay_s=0.05)
 
 PERSON = SubjectKey(SubjectType.PERSON, id_number(1))
@@ -141,7 +142,8 @@ class Tap:
     rewrite_next: Rewrite | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or f"{scope['method']} {scope['path']}" != MAIN_OPERATION:
+        operation = f"{scope.get('method')} {scope.get('path')}"
+        if scope["type"] != "http" or operation not in (MAIN_OPERATION, OBJECTION_OPERATION):
             await self.app(scope, receive, send)
             return
         body = await _read_all(receive)
@@ -226,9 +228,9 @@ class CreditHarness(StandinControls):
     def has_records(self, value: CreditSubject) -> bool:
         return bool(value.records)
 
-    async def upstream_requests(self) -> int:
+    async def upstream_requests(self, operation: str = MAIN_OPERATION) -> int:
         stats = (await self.client.get(f"{self.url}/_sim/stats")).json()
-        count: int = stats["requests"].get(MAIN_OPERATION, 0)
+        count: int = stats["requests"].get(operation, 0)
         return count
 
     async def lie(self, kind: Lie) -> None:
