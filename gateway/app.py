@@ -98,6 +98,7 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
         self._probe = probe
         self._caching = caching
         self._answers = answers
+        self._file_objection = connectors.credit.file_objection
         self._reads = PlatformReads(connectors, caching.sources)
         self._vetting = VettingSetup(
             rule_set=rule_set,
@@ -122,7 +123,7 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
             vetting=self._vetting,
             basis=basis,
             today=self._caching.today,
-            live_sources=LiveSources(log, registry, self._probe),
+            live_sources=LiveSources(log, registry, self._probe, self._file_objection),
         )
 
     async def process_result(

@@ -96,6 +96,8 @@ async def record_access(
         outcome = "IDENTITY_REVEALED"
     elif any(event.startswith("usage:") for event in disclosure.events):
         outcome = "USAGE_RECORDED"
+    elif any(event.startswith("objection:") for event in disclosure.events):
+        outcome = "OBJECTION_FILED"
     entry = Entry(
         time=dt.datetime.now(SHANGHAI),
         actor=disclosure.actor,

@@ -34,6 +34,8 @@ class LiveSources:
     access_log: AccessLog
     registry: PseudonymRegistry
     probe_sources: Callable[[], Awaitable[Sequence[Probe]]]
+    # The credit platform's objections: (record id, subject, reason, filed by) -> (id, status).
+    file_objection: Callable[[str, str, str, str], Awaitable[tuple[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -65,3 +67,8 @@ class RequestContext:
     def probe_sources(self) -> Callable[[], Awaitable[Sequence[Probe]]]:
         self.basis.reads_live("reachability probe")
         return self.live_sources.probe_sources
+
+    @property
+    def file_objection(self) -> Callable[[str, str, str, str], Awaitable[tuple[str, str]]]:
+        self.basis.reads_live("objection")
+        return self.live_sources.file_objection

@@ -49,7 +49,8 @@ class Disclosure:
     reports: list[ReportRow] = field(default_factory=list)
     rule_set_version: str | None = None
     # Accountable events besides reads, kept in the log entry's fields:
-    # "usage:REPORT:OUTCOME" (recordUsage), "reveal:case=CASE" (revealIdentity).
+    # "usage:REPORT:OUTCOME" (recordUsage), "reveal:case=CASE" (revealIdentity),
+    # "objection:RECORD:OBJECTION" (fileObjection).
     events: list[str] = field(default_factory=list)
     # Pseudonyms handed out, with what stands behind them (for revealIdentity).
     pseudonyms: set[tuple[str, str, str]] = field(default_factory=set)

@@ -17,6 +17,7 @@ from .audit import AuditQueries, audit_root
 from .context import RequestContext
 from .disclosure import bind
 from .errors import invalid_identifier, purpose_not_applicable
+from .objections import Objection, file_objection
 from .organization import Organization
 from .person import Person
 from .purposes import sources_for
@@ -114,6 +115,19 @@ class Query:
 
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(
+        description="CREDIT_PLATFORM records only; data_subject (own records) and credit_admin."
+    )
+    async def file_objection(
+        self,
+        info: Ctx,
+        subject: SubjectInput,
+        source: SourceName,
+        record_id: strawberry.ID,
+        reason: str,
+    ) -> Objection:
+        return await file_objection(info, subject, source, str(record_id), reason)
+
     @strawberry.mutation(
         description="The human outcome of a report, forwarded to the credit platform "
         "(反馈应用情况)."
