@@ -130,8 +130,9 @@ class MemoryCache:
             self.lru_evictions += 1
 
     def mirror_evictions(self, other: MemoryCache) -> None:
-        """Evict from `other` whatever is evicted here: a store of entries made from
-        this one's (the gateway's kept answers) kept under a bound of its own."""
+        """Evict from `other` whatever is evicted here, and empty it with this one: a
+        store of entries made from this one's (the gateway's kept answers) kept
+        under a bound of its own."""
         self._mirrors.append(other)
 
     async def evict(self, tags: Collection[str], at: dt.datetime) -> None:
@@ -150,6 +151,8 @@ class MemoryCache:
             await self._drop(key)
 
     async def clear(self) -> None:
+        for mirror in self._mirrors:
+            await mirror.clear()
         await self._store.clear()
         self._order.clear()
         self._by_tag.clear()

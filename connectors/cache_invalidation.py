@@ -15,9 +15,11 @@ and a poller per platform following its change feed.
     RedisLease(link, name)         with Redis, one replica at a time polls a platform
 
 A listener that lost its subscription may have missed evictions, so once it is
-subscribed again it empties the local tier. A poller saves its cursor only
-after the page's eviction ran, so a crash re-reads a page rather than skipping
-one; an eviction Redis could not take is replayed by the cache itself.
+subscribed again it empties the local tier. While Redis is down every replica
+follows the feeds itself, for its own tier, from the last cursor it knew. A
+poller saves its cursor only after the page's eviction ran, so a crash re-reads
+a page rather than skipping one; an eviction Redis could not take is replayed
+by the cache itself.
 Messages carry tag HMACs only, never an identifier.
 """
 
@@ -255,15 +257,34 @@ class ChangePoller:
         self._lease = lease
         self._clock = clock
         self._task: asyncio.Task[None] | None = None
+        self._known: str | None = None  # the last cursor seen, here or in the store
+        self.alone = False  # reading for this replica only: the cursor store is down
         self.changes_seen = 0
         self.last_success: dt.datetime | None = None
         self.last_error: str | None = None
 
     async def poll_once(self) -> int:
-        """Read pages until an empty one (up to date); the number of changes read."""
+        """Read pages until an empty one (up to date); the number of changes read.
+
+        When the cursor store cannot be reached (Redis down: no replica can hold
+        the lease, keep the shared cursor or tell the others what it evicted),
+        this replica reads the feed for its own tier, from the last cursor it
+        knew, keeping its progress in memory until the store is back. What was
+        read alone may be read again once a replica holds the lease: evicting
+        twice does no harm, missing a change would."""
+        try:
+            cursor = await self._cursors.load(self.platform)
+        except CursorUnavailable:
+            self.alone = True
+            return await self._follow(self._known, shared=False)
+        self.alone = False
+        if cursor is not None:
+            self._known = cursor
+        return await self._follow(cursor, shared=True)
+
+    async def _follow(self, cursor: str | None, *, shared: bool) -> int:
         read, restarted = 0, False
-        cursor = await self._cursors.load(self.platform)
-        while self._lease is None or await self._lease.hold():
+        while not shared or self._lease is None or await self._lease.hold():
             try:
                 page = await self.feed.read(cursor)
             except SourceProtocolError:
@@ -278,8 +299,9 @@ class ChangePoller:
                 break
             await self._cache.evict(page.tags)
             if page.cursor is not None:
-                cursor = page.cursor
-                await self._cursors.save(self.platform, cursor)
+                cursor = self._known = page.cursor
+                if shared:
+                    await self._cursors.save(self.platform, cursor)
             read += page.size
             self.changes_seen += page.size
         self.last_success, self.last_error = self._clock(), None

@@ -9,6 +9,10 @@
                        (InvalidationBus); cursors in Redis and one replica at a
                        time polling each platform (RedisLease)
 
+While Redis cannot be reached each replica's pollers follow the feeds for its
+own tier, from the last cursor they knew (`ChangePoller`, "alone" in
+`/readyz`), so a change still evicts while the replicas cannot tell each other.
+
 `Caching.start()` subscribes the bus and starts the pollers, and returns once
 each poller has caught up with its feed (or `CATCH_UP_S` passed), so the app
 starts with its cache true to the platforms. `status()` is what `/readyz`
@@ -233,7 +237,12 @@ class Caching:
             "error": None if ok else error,
             "counters": self.counters(),
             "changeFeeds": {
-                poller.platform: {"ok": poller.last_error is None, "error": poller.last_error}
+                poller.platform: {
+                    "ok": poller.last_error is None,
+                    "error": poller.last_error,
+                    # Redis down: this replica follows the feed for its own tier only.
+                    "alone": poller.alone,
+                }
                 for poller in self.pollers
             },
         }

@@ -285,7 +285,7 @@ async def test_the_tag_index_follows_entries_pushed_out_by_the_bound():
     assert await cache.records(keys) == {}
 
 
-async def test_a_mirror_loses_what_its_tier_evicts_and_refuses_it_late():
+async def test_a_mirror_loses_what_its_tier_evicts_or_empties_and_refuses_it_late():
     clock = Clock()
     tier, mirror = MemoryCache(), MemoryCache(max_entries=5)
     tier.mirror_evictions(mirror)
@@ -303,6 +303,10 @@ async def test_a_mirror_loses_what_its_tier_evicts_and_refuses_it_late():
     assert await mirror.get_many(["kept"], clock()) == [None]
     await mirror.put_many([stored("late")], clock(), asked_at=made)  # made before the eviction
     assert await mirror.get_many(["late"], clock()) == [None]
+    # Emptied with its tier (a replica that may have missed evictions empties both).
+    await mirror.put_many([stored("kept")], clock(), asked_at=clock())
+    await tier.clear()
+    assert len(mirror) == 0
 
 
 async def test_concurrent_misses_in_one_process_share_one_load():

@@ -14,7 +14,13 @@ import pytest
 from connectors.base import now_shanghai
 from connectors.cache import RecordKey
 from connectors.cache_backends import MemoryCache
-from connectors.cache_invalidation import ChangePoller, FileCursors, RedisCursors, RedisLease
+from connectors.cache_invalidation import (
+    ChangePoller,
+    CursorUnavailable,
+    FileCursors,
+    RedisCursors,
+    RedisLease,
+)
 from connectors.cache_redis import RedisLink
 from connectors.changes import ArchiveChanges, CourtChanges, CreditChanges, ProcurementChanges
 from connectors.errors import SourceUnavailable
@@ -182,6 +188,57 @@ async def test_with_redis_one_replica_polls_and_the_cursor_is_shared(tmp_path, r
             f"credgate:cursor:{platform_name}", f"credgate:lease:{platform_name}"
         )
         await link.close()
+
+
+class Outage:
+    """A cursor store that can be switched off, as Redis can go."""
+
+    def __init__(self, inner: FileCursors) -> None:
+        self.inner = inner
+        self.down = False
+
+    async def load(self, platform: str) -> str | None:
+        if self.down:
+            raise CursorUnavailable("cache", "the change cursor cannot be read")
+        return await self.inner.load(platform)
+
+    async def save(self, platform: str, cursor: str) -> None:
+        if self.down:
+            raise CursorUnavailable("cache", "the change cursor cannot be saved")
+        await self.inner.save(platform, cursor)
+
+
+async def test_while_the_cursor_store_is_down_a_replica_follows_the_feed_itself(tmp_path):
+    cache, store = memory_cache(), Outage(FileCursors(tmp_path / "cursors.json"))
+    async with credit.harness(tmp_path) as platform:
+        poller = ChangePoller(CreditChanges(platform.settings, platform.client), cache, store)
+        assert await poller.poll_once() == len(credit.RECORDS)
+        person = RecordKey("credit", "subjects", credit.PERSON)
+        await cache.store_records({person: "about the person"})
+
+        store.down = True
+        await platform.add_record(credit.record("R-NEW", credit.PERSON))
+        assert await poller.poll_once() == 1  # from the cursor it knew, kept in memory
+        assert poller.alone
+        assert await cache.records([person]) == {}
+        store.down = False
+        assert await poller.poll_once() == 1  # the store's cursor is behind: read again
+        assert not poller.alone
+
+
+async def test_a_replica_that_starts_while_redis_is_down_reads_the_feed_from_the_start(
+    tmp_path,
+):
+    dead = RedisLink.from_url("redis://127.0.0.1:1", timeout_s=0.5)  # nothing listens there
+    try:
+        async with credit.harness(tmp_path) as platform:
+            feed = CreditChanges(platform.settings, platform.client)
+            lease = RedisLease(dead, "credit")
+            poller = ChangePoller(feed, memory_cache(), RedisCursors(dead), lease=lease)
+            assert await poller.poll_once() == len(credit.RECORDS)
+            assert poller.alone
+    finally:
+        await dead.close()
 
 
 def test_subject_keys_are_what_the_credit_feed_names():

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.connectors.test_cache_fixtures import Proxy, require_redis
-from tests.gateway.test_caching import PERSON_QUERY, data_requests, gateway_on
+from tests.gateway.test_caching import PERSON_QUERY, data_requests, gateway_on, post
 from tests.schema import dataset as known
 from tests.stack import Stack, platforms
 
@@ -128,3 +128,30 @@ async def readiness(stack: Stack) -> dict[str, Any]:
     assert answer.status_code == 200
     body: dict[str, Any] = answer.json()
     return body
+
+
+async def test_while_redis_is_down_a_change_upstream_still_evicts_within_two_seconds(
+    dataset, tmp_path, redis_url
+):
+    proxy = Proxy()
+    await proxy.start()
+    settings = cache(proxy.url, key_file(tmp_path, "key")) | {"poll_interval_s": 0.2}
+    try:
+        async with platforms(dataset, tmp_path) as running:
+            async with gateway_on(running, tmp_path, cache=settings) as stack:
+
+                async def entries() -> list[str]:
+                    answer = await ask(stack)
+                    return [e["entryId"] for e in answer["data"]["person"]["enforcement"]]
+
+                assert await entries() == ["E-1"]
+                await proxy.stop()
+                async with asyncio.timeout(10):
+                    while not (await readiness(stack))["cache"]["changeFeeds"]["court"]["alone"]:
+                        pass
+                await post(f"{stack.urls['court']}/_sim/entries", known._entry("E-9"))
+                async with asyncio.timeout(2):
+                    while "E-9" not in await entries():
+                        pass
+    finally:
+        await proxy.stop()
