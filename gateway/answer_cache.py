@@ -60,7 +60,14 @@ from schema.vet import new_report_id
 
 from .recording import fields_returned, new_request_id, record_access, unrecorded_answer
 
-__all__ = ["AnswerCache", "KeptAnswer", "Question", "serve_kept_answers", "single_query"]
+__all__ = [
+    "AnswerCache",
+    "KeptAnswer",
+    "Question",
+    "encode_answer",
+    "serve_kept_answers",
+    "single_query",
+]
 
 JSON = "application/json"
 _Template = tuple[tuple[bytes, ...], tuple[Slot, ...]]  # segments, and the slots between
@@ -202,6 +209,12 @@ class AnswerCache:
         return body + kept.segments[-1], disclosure
 
 
+def encode_answer(answer: object) -> str:
+    """An answer's JSON, compact: the GraphQL endpoint's encoding too, so a kept
+    answer re-issued has the bytes the endpoint would have sent."""
+    return json.dumps(answer, separators=(",", ":"))
+
+
 def single_query(body: bytes) -> tuple[str, str | None] | None:
     """The document and operation name of a body asking ONE query operation, else None
     (a batch, a mutation, a body that is not GraphQL: never kept)."""
@@ -245,7 +258,7 @@ def _cut(
             slotted.append(slot)
     copy["extensions"]["requestId"] = f"{marker}:{len(slotted)}"
     slotted.append(Slot((), SlotKind.REQUEST_ID))
-    parts = re.split(f'"{marker}:([0-9]+)"', json.dumps(copy))
+    parts = re.split(f'"{marker}:([0-9]+)"', encode_answer(copy))
     segments = tuple(part.encode() for part in parts[0::2])
     fills = tuple(slotted[int(index)] for index in parts[1::2])
     return segments, fills
@@ -290,7 +303,7 @@ def serve_kept_answers(
         if not await record_access(
             log, disclosure, request_id=request_id, fields=kept.fields, error_codes=()
         ):
-            answer = json.dumps(unrecorded_answer(request_id)).encode()
+            answer = encode_answer(unrecorded_answer(request_id)).encode()
         await Response(answer, media_type=JSON)(scope, receive, send)
 
     return endpoint

@@ -44,7 +44,7 @@ from schema.disclosure import Disclosure
 from schema.loaders import Loaders, PlatformReads
 from schema.vetting import RuleSet, load_rule_set
 
-from .answer_cache import AnswerCache, Question, serve_kept_answers
+from .answer_cache import AnswerCache, Question, encode_answer, serve_kept_answers
 from .authn import BearerAuth, build_verifier
 from .caching import Caching, Clock, build_caching
 from .keys import pseudonym_key
@@ -125,6 +125,9 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
             today=self._caching.today,
             live_sources=LiveSources(log, registry, self._probe, self._file_objection),
         )
+
+    def encode_json(self, data: object) -> str:
+        return encode_answer(data)
 
     async def process_result(
         self, request: Request, result: ExecutionResult

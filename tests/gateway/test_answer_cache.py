@@ -259,3 +259,25 @@ async def test_level_three_can_be_turned_off(dataset, tmp_path):
             ]
             assert stack.app.state.answers is None
     assert len({answer["data"]["vet"]["reportId"] for answer in answers}) == 3
+
+
+async def test_a_reissued_answer_has_the_bytes_the_endpoint_would_send(dataset, tmp_path):
+    async with platforms(dataset, tmp_path) as running:
+        async with gateway_on(running, tmp_path, cache=QUIET) as stack:
+            hr = stack.token("hr_officer", "hr", unit=known.UNIT)
+            ask = {"id": known.PERSON, "p": "CADRE_SELECTION"}
+            sent = [await stack.post(FULL_VET, hr, **ask) for _ in range(3)]
+            assert hits(stack) == 1
+
+    def without_volatile(text: str) -> str:
+        answer = json.loads(text)
+        report = answer["data"]["vet"]
+        volatile = [answer["extensions"]["requestId"], report["reportId"], report["generatedAt"]]
+        volatile += [source["cacheAgeSeconds"] for source in report["sources"]]
+        for value in volatile:
+            text = text.replace(json.dumps(value), '"-"')
+        return text
+
+    kept, reissued = (without_volatile(response.text) for response in sent[1:])
+    assert reissued == kept
+    assert sent[2].headers["content-type"] == sent[1].headers["content-type"]
