@@ -206,9 +206,11 @@ class CacheKeys:
     def report(self, key: ReportKey) -> str:
         return f"cg:2:{self.version}:{self._digest(b'report', key.text)}"
 
-    def answer(self, text: str) -> str:
-        """A level-3 entry (the gateway's kept answers) named by its question's text."""
-        return f"cg:3:{self.version}:{self._digest(b'answer', text)}"
+    def answer(self, asker: str, body: bytes) -> str:
+        """A level-3 entry (the gateway's kept answers): who asks, and the body asked."""
+        message = b"credgate-cache\x00answer\x00" + asker.encode() + b"\x00" + body
+        digest = hmac.digest(self._secret, message, hashlib.sha256)[:_DIGEST_BYTES].hex()
+        return f"cg:3:{self.version}:{digest}"
 
     def tag(self, tag: Tag) -> str:
         return self._digest(b"tag", tag.text)

@@ -7,8 +7,8 @@ masking code". Here the key is an HMAC (pseudonym key, its own label) of
     the caller's roles in token order, unit and ID number (all of them, so
     the acting role, an own-unit rule and a data subject's "self" come out
     the same), the policy and rule-set versions, today's date (the default
-    as-of date) and the SHA-256 of the request body as sent (document,
-    variables and operation name: another spelling is another entry)
+    as-of date) and the request body as sent (document, variables and
+    operation name: another spelling is another entry)
 
 — never the caller's own name (`sub`): two HR officers of one unit share an
 entry, and nothing in a kept answer says who asked (`accessHistory`, the only
@@ -34,7 +34,6 @@ own access-log entry, durable before the bytes leave — no log, no answer.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
 import secrets
@@ -44,7 +43,6 @@ from typing import Any
 
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from auth.access_log import AccessLog
@@ -69,7 +67,7 @@ __all__ = [
     "single_query",
 ]
 
-JSON = "application/json"
+JSON = b"application/json"
 _Template = tuple[tuple[bytes, ...], tuple[Slot, ...]]  # segments, and the slots between
 
 
@@ -127,16 +125,15 @@ class AnswerCache:
             if principal is None
             else (",".join(principal.roles), principal.unit or "", principal.id_number or "")
         )
-        text = "\x00".join(
+        asker = "\x00".join(
             (
                 *caller,
                 self._policy.version,
                 self._rule_set_version,
                 self._clock().date().isoformat(),
-                hashlib.sha256(body).hexdigest(),
             )
         )
-        return Question(self._keys.answer(text), body)
+        return Question(self._keys.answer(asker, body), body)
 
     def counters(self) -> dict[str, int]:
         """For `/readyz`: answers re-issued, answers kept, answers held now."""
@@ -304,9 +301,14 @@ def serve_kept_answers(
             log, disclosure, request_id=request_id, fields=kept.fields, error_codes=()
         ):
             answer = encode_answer(unrecorded_answer(request_id)).encode()
-        await Response(answer, media_type=JSON)(scope, receive, send)
+        await send({"type": "http.response.start", "status": 200, "headers": _headers(answer)})
+        await send({"type": "http.response.body", "body": answer})
 
     return endpoint
+
+
+def _headers(body: bytes) -> list[tuple[bytes, bytes]]:
+    return [(b"content-type", JSON), (b"content-length", str(len(body)).encode())]
 
 
 def _replay(body: bytes) -> Receive:
