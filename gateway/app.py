@@ -160,13 +160,16 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
         answer["extensions"] = {**(answer.get("extensions") or {}), **extensions}
         question: Question | None = getattr(request.state, "question", None)
         if self._answers is not None and question is not None and disclosure.sensitive:
-            await self._answers.keep(
-                question,
-                dict(answer),
-                disclosure,
-                request.state.basis,
-                asked_at=request.state.asked_at,
-            )
+            try:
+                await self._answers.keep(
+                    question,
+                    dict(answer),
+                    disclosure,
+                    request.state.basis,
+                    asked_at=request.state.asked_at,
+                )
+            except Exception:  # an answer not kept is asked again; never a failed answer
+                logger.exception("answer %s not kept", request_id)
         return answer
 
 
@@ -246,7 +249,7 @@ def create_app(
                     await asyncio.to_thread(telemetry.shutdown)  # exporters block while flushing
 
     rule_set = load_rule_set()
-    store = caching.answer_store()
+    store = caching.new_answer_store()
     answers = (
         None
         if store is None

@@ -179,7 +179,7 @@ class Caching:
     def records(self) -> RecordCache:
         return self.sources.records
 
-    def answer_store(self) -> MemoryCache | None:
+    def new_answer_store(self) -> MemoryCache | None:
         """A store for level 3 (kept answers) under `[cache] max_answers`, evicted
         with this process's tier; None when nothing is cached or level 3 is off."""
         local = self.backend.local if isinstance(self.backend, TieredCache) else self.backend
