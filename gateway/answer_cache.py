@@ -42,8 +42,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
-from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from auth.access_log import AccessLog
 from auth.access_log_entry import ReportRow
@@ -56,6 +55,7 @@ from schema.basis import AnswerBasis, Slot, SlotKind
 from schema.disclosure import Disclosure
 from schema.vet import new_report_id
 
+from .asgi_body import read_body
 from .recording import fields_returned, new_request_id, record_access, unrecorded_answer
 
 __all__ = [
@@ -285,7 +285,7 @@ def serve_kept_answers(
         if scope["type"] != "http" or scope["method"] != "POST":
             await app(scope, receive, send)
             return
-        body = await Request(scope, receive).body()
+        body, replay = await read_body(scope, receive)
         state = scope.setdefault("state", {})
         principal: Principal | None = state.get("principal")
         question = answers.question(principal, body)
@@ -293,7 +293,7 @@ def serve_kept_answers(
         log = access_log()
         if kept is None or log is None:
             state["question"] = question
-            await app(scope, _replay(body), send)
+            await app(scope, replay, send)
             return
         request_id = new_request_id()
         answer, disclosure = answers.reissue(kept, principal, request_id)
@@ -309,17 +309,3 @@ def serve_kept_answers(
 
 def _headers(body: bytes) -> list[tuple[bytes, bytes]]:
     return [(b"content-type", JSON), (b"content-length", str(len(body)).encode())]
-
-
-def _replay(body: bytes) -> Receive:
-    """A `receive` that hands the already-read body to the endpoint once more."""
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return receive

@@ -58,6 +58,7 @@ from .recording import (
 )
 from .settings import Settings
 from .telemetry import Telemetry
+from .trusted import only_trusted_documents, trusted_documents
 
 __all__ = ["create_app"]
 
@@ -264,6 +265,11 @@ def create_app(
     graphql: ASGIApp = _GraphQLEndpoint(
         settings, connectors, policy, services, probe, telemetry, caching, answers, rule_set
     )
+    trusted = trusted_documents(settings)
+    if trusted is not None:
+        # Behind level 3: a kept answer is served only to callers with the same
+        # roles for the same body, so it passed this check when it was kept.
+        graphql = only_trusted_documents(graphql, trusted)
     if answers is not None:
         graphql = serve_kept_answers(graphql, answers, lambda: services.access_log)
     endpoint = BearerAuth(
