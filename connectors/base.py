@@ -131,23 +131,21 @@ class Platform:
         chunk: Sequence[K],
         fetch: Callable[[Sequence[K], float], Awaitable[tuple[Mapping[K, T], dt.datetime]]],
     ) -> _Chunk[K, T] | SourceError:
-        async def call() -> _Chunk[K, T]:
-            values, as_of = await self._resilient(lambda timeout: fetch(chunk, timeout))
+        async def whole() -> _Chunk[K, T]:
+            values, as_of = await self.call(lambda timeout: fetch(chunk, timeout))
             return _Chunk(values, as_of)
 
         try:
-            shared: _Chunk[K, T] = await self._flights.run((operation, tuple(chunk)), call)
+            shared: _Chunk[K, T] = await self._flights.run((operation, tuple(chunk)), whole)
         except SourceError as error:
             return error
         return shared
 
     async def call(self, attempt: Callable[[float], Awaitable[T]]) -> T:
-        """Run one request that is not a batch of keys (`attempt(attempt_timeout_s)`)
-        with the same deadline, retries and breaker; raises its `SourceError`.
-        Retried: `attempt` must be safe to repeat."""
-        return await self._resilient(attempt)
+        """Run one request (`attempt(attempt_timeout_s)`) within the call's deadline,
+        with retries and the breaker; raises its `SourceError`. Retried: `attempt`
+        must be safe to repeat. Each chunk of a batch is one such call."""
 
-    async def _resilient(self, attempt: Callable[[float], Awaitable[T]]) -> T:
         async def counted(timeout_s: float) -> T:
             self.requests += 1
             return await attempt(timeout_s)

@@ -55,7 +55,7 @@ from schema.basis import AnswerBasis, Slot, SlotKind
 from schema.disclosure import Disclosure
 from schema.vet import new_report_id
 
-from .asgi_body import read_body
+from .asgi_body import graphql_request, read_body
 from .recording import fields_returned, new_request_id, record_access, unrecorded_answer
 
 __all__ = [
@@ -215,11 +215,8 @@ def encode_answer(answer: object) -> str:
 def single_query(body: bytes) -> tuple[str, str | None] | None:
     """The document and operation name of a body asking ONE query operation, else None
     (a batch, a mutation, a body that is not GraphQL: never kept)."""
-    try:
-        asked = json.loads(body)
-    except ValueError:
-        return None
-    if not isinstance(asked, dict):
+    asked = graphql_request(body)
+    if asked is None:
         return None
     query, name, variables = asked.get("query"), asked.get("operationName"), asked.get("variables")
     if not isinstance(query, str) or not isinstance(name, str | None):

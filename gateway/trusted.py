@@ -20,7 +20,6 @@ credit_admin is exempt. Decided here where the document says nothing:
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 from pathlib import Path
@@ -31,7 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from auth.principal import Principal, Role
 
-from .asgi_body import read_body
+from .asgi_body import graphql_request, read_body
 from .settings import ConfigError, Settings
 
 __all__ = ["load_trusted_documents", "only_trusted_documents", "trusted_documents"]
@@ -102,11 +101,8 @@ def only_trusted_documents(app: ASGIApp, trusted: frozenset[str]) -> ASGIApp:
 
 
 def _posted_query(body: bytes) -> str | None:
-    try:
-        asked = json.loads(body)
-    except ValueError:
-        return None
-    query = asked.get("query") if isinstance(asked, dict) else None
+    asked = graphql_request(body)
+    query = asked.get("query") if asked is not None else None
     return query if isinstance(query, str) else None
 
 

@@ -62,10 +62,6 @@ class AnswerBasis:
     live: set[str] = field(default_factory=set)
     slots: list[Slot] = field(default_factory=list)
 
-    @property
-    def from_cache_only(self) -> bool:
-        return not self.live and self.usable_until is not None
-
     def rests_on(self, entry: Entry[Any], fresh_for_s: Iterable[float]) -> None:
         """The answer used `entry`, trusted for `fresh_for_s` seconds past each of its
         sources' fetch times (the freshness limits)."""
