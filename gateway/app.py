@@ -47,6 +47,7 @@ from schema.vetting import RuleSet, load_rule_set
 from .answer_cache import AnswerCache, Question, encode_answer, serve_kept_answers
 from .authn import BearerAuth, build_verifier
 from .caching import Caching, Clock, build_caching
+from .graphiql import GraphiQLPage, with_graphiql
 from .keys import pseudonym_key
 from .limits import PrincipalRateLimit, error_codes, schema_extensions
 from .recording import (
@@ -86,14 +87,11 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
         answers: AnswerCache | None,
         rule_set: RuleSet,
     ) -> None:
-        development = settings.gateway.mode == "development"
         extensions = schema_extensions(settings)
         if telemetry is not None:
             extensions.append(telemetry.strawberry_extension())
-        super().__init__(
-            build_schema(extensions),
-            graphql_ide="graphiql" if development else None,
-        )
+        # GraphiQL is served by `gateway/graphiql.py`: Strawberry's page loads it from a CDN.
+        super().__init__(build_schema(extensions), graphql_ide=None)
         self._policy = policy
         self._services = services
         self._probe = probe
@@ -196,12 +194,18 @@ def _with_codes(answer: GraphQLHTTPResponse) -> GraphQLHTTPResponse:
 
 
 def create_app(
-    settings: Settings, telemetry: Telemetry | None = None, *, clock: Clock | None = None
+    settings: Settings,
+    telemetry: Telemetry | None = None,
+    *,
+    clock: Clock | None = None,
+    graphiql: GraphiQLPage | None = None,
 ) -> Starlette:
     """The gateway for `settings`; start it with any ASGI server.
 
     `telemetry` replaces what `[telemetry]` configures (tests pass in-memory providers);
-    `clock` the cache's and the as-of date's clock (tests move time with it).
+    `clock` the cache's and the as-of date's clock (tests move time with it);
+    `graphiql` what the GraphiQL page opens with (development mode only: `credgate
+    demo` prefills a demo token and the README's first query).
     """
     if telemetry is None:
         telemetry = Telemetry.from_settings(settings.telemetry)
@@ -272,16 +276,16 @@ def create_app(
         graphql = only_trusted_documents(graphql, trusted)
     if answers is not None:
         graphql = serve_kept_answers(graphql, answers, lambda: services.access_log)
-    endpoint = BearerAuth(
-        rate_limit.wrap(graphql),
-        build_verifier(settings),
-        open_page=settings.gateway.mode == "development",
-    )
+    endpoint: ASGIApp = BearerAuth(rate_limit.wrap(graphql), build_verifier(settings))
+    page_routes: list[Route] = []
+    if settings.gateway.mode == "development":
+        endpoint, page_routes = with_graphiql(endpoint, graphiql or GraphiQLPage())
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", endpoint, methods=["GET", "POST"]),
+            *page_routes,
         ],
         lifespan=lifespan,
         max_body_size=settings.limits.max_body_bytes,

@@ -52,19 +52,18 @@ def build_verifier(settings: Settings) -> TokenVerifier | None:
 class BearerAuth:
     """ASGI wrapper: verify the bearer token, or answer 401 without calling the app.
 
-    `open_page` lets a browser load the GraphiQL page itself without a token (it
-    is static; every query it sends carries the token the user gives it).
+    The GraphiQL page is in front of it (`gateway/graphiql.py`): the page itself
+    needs no token; every query it sends carries the one the user gives it.
     """
 
-    def __init__(self, app: ASGIApp, verifier: TokenVerifier | None, *, open_page: bool) -> None:
+    def __init__(self, app: ASGIApp, verifier: TokenVerifier | None) -> None:
         self.app = app
         self.verifier = verifier
-        self.open_page = open_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
         state["principal"] = None
-        if self.verifier is None or scope["type"] != "http" or self._is_ide_page(scope):
+        if self.verifier is None or scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
@@ -82,9 +81,3 @@ class BearerAuth:
             )
             return
         await self.app(scope, receive, send)
-
-    def _is_ide_page(self, scope: Scope) -> bool:
-        if not self.open_page or scope["method"] != "GET":
-            return False
-        accept = Headers(scope=scope).get("accept", "")
-        return "text/html" in accept and not scope.get("query_string")

@@ -23,12 +23,14 @@ import uvicorn
 
 from auth.access_log_entry import AccessLogError
 
+from .first_query import DEMO_AS_OF, FIRST_QUERY, FIRST_QUERY_ROLE
 from .settings import ConfigError, load_settings
 from .vet_cli import add_vet_parser
 
 __all__ = ["main"]
 
 DEMO_DATA = Path("data")
+DEMO_ROLES = ("hr_officer", "procurement_officer", "auditor", "credit_admin", "data_subject")
 
 
 class UsageError(Exception):
@@ -54,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="dataset, stand-ins and gateway on loopback")
     demo.add_argument("--port", type=int, default=8000, help="gateway port (default 8000)")
+    demo.add_argument(
+        "--graphiql-role", choices=DEMO_ROLES, default=FIRST_QUERY_ROLE, metavar="ROLE",
+        help=f"whose demo token GraphiQL opens with (default {FIRST_QUERY_ROLE}; "
+        f"one of {', '.join(DEMO_ROLES)})",
+    )  # fmt: skip
     _standin_ports(demo)
     demo.set_defaults(command=_demo)
 
@@ -154,6 +161,7 @@ def _simulators(args: argparse.Namespace) -> int:
         print("stand-ins ready; Ctrl-C stops them", flush=True)
 
     asyncio.run(serve_all(standins.apps, ready))
+    print("stand-ins stopped: " + ", ".join(app.name for app in standins.apps), flush=True)
     return 0
 
 
@@ -163,6 +171,7 @@ def _demo(args: argparse.Namespace) -> int:
     from simulators.standins import StandinOptions, build_standins, gateway_config_toml
 
     from .app import create_app
+    from .graphiql import GraphiQLPage
 
     dataset = DEMO_DATA / "dataset"
     if not (dataset / "manifest.json").exists():
@@ -185,16 +194,25 @@ def _demo(args: argparse.Namespace) -> int:
     config_file = DEMO_DATA / "demo-gateway.toml"
     _write_private(config_file, gateway_config_toml(standins, urls))
     settings = load_settings(config_file, gateway={"port": args.port, "mode": "development"})
-    gateway = ServedApp("gateway", create_app(settings), "127.0.0.1", args.port)
-
     person, unit = _demo_subjects(dataset)
     tokens = _demo_tokens(Path(settings.auth.dev_keys_dir), person, unit)
+    page = GraphiQLPage(query=FIRST_QUERY, token=tokens[args.graphiql_role])
+    gateway = ServedApp("gateway", create_app(settings, graphiql=page), "127.0.0.1", args.port)
+    served: dict[str, str] = {}
 
-    def ready(served: dict[str, str]) -> None:
-        banner = _demo_banner(served, standins.archive_dsn, config_file, tokens, person)
+    def ready(urls: dict[str, str]) -> None:
+        served.update(urls)
+        banner = _demo_banner(urls, standins.archive_dsn, config_file, tokens, args.graphiql_role)
         print(banner, flush=True)
 
     asyncio.run(serve_all([*standins.apps, gateway], ready))
+    # Ctrl-C (or any server ending) stops them all: say which, and what is kept.
+    print(
+        "credgate demo stopped: "
+        + ", ".join(f"{name} ({url})" for name, url in served.items())
+        + f"; kept: the dataset in {dataset}, the access log ({settings.access_log.dsn})",
+        flush=True,
+    )
     return 0
 
 
@@ -229,7 +247,7 @@ def _demo_banner(
     archive_dsn: str,
     config_file: Path,
     tokens: dict[str, str],
-    person: str | None,
+    graphiql_role: str,
 ) -> str:
     gateway = urls["gateway"]
     token_lines = [f"  {role:<20} {token}" for role, token in tokens.items()]
@@ -245,12 +263,12 @@ def _demo_banner(
             f"  archive           {archive_dsn}",
             f"  gateway config    {config_file} (stand-in credentials; regenerated each start)",
             "",
-            "Tokens (8 h; in GraphiQL set the header  Authorization: Bearer TOKEN):",
+            "Tokens (8 h; in GraphiQL the header  Authorization: Bearer TOKEN):",
             *token_lines,
             "",
-            "Try in GraphiQL:   { sources { source ok error } }",
-            f'Then:  {{ vet(subject: {{ idNumber: "{person}" }}, purpose: CADRE_SELECTION, '
-            'asOf: "2025-06-30") { verdict eligibleFrom findings { ruleId effect until } } }',
+            f"GraphiQL opens with the README's first query and the {graphiql_role} token",
+            "(another role: --graphiql-role ROLE, or edit the Headers tab).",
+            f'The demo data is anchored at {DEMO_AS_OF}: ask with asOf: "{DEMO_AS_OF}".',
             "More tokens:  .venv/bin/credgate token --role hr_officer --sub alice",
             "Ctrl-C stops everything.",
             "",

@@ -31,6 +31,7 @@ def _detail(finding: Finding) -> MaskRule:
 @strawberry.type
 class Finding:
     rule_id: str
+    title: str = strawberry.field(description="The rule's title, as in the rule set.")
     effect: Effect  # type: ignore[valid-type]
     legal_basis: str
     source: SourceName
@@ -46,6 +47,7 @@ class Finding:
     def of(cls, finding: vetting.Finding) -> Finding:
         return cls(
             rule_id=finding.rule_id,
+            title=finding.title,
             effect=finding.effect,
             legal_basis=finding.legal_basis,
             source=finding.source,

@@ -46,3 +46,14 @@ def small_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dataset")
     generate(out, GeneratorOptions(persons=1_500, orgs=400, seed=7))
     return out
+
+
+@pytest.fixture(scope="session")
+def demo_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The dataset `make demo` serves (the generator's defaults, a few seconds):
+    the README's examples and the demo's GraphiQL are checked against it."""
+    from simulators.generator import GeneratorOptions, generate
+
+    out = tmp_path_factory.mktemp("demo-dataset")
+    generate(out, GeneratorOptions())
+    return out

@@ -101,6 +101,7 @@ async def test_simulators_serve_write_a_working_config_and_stop_on_ctrl_c(small_
     finally:
         code = await interrupt(process)
     assert code == 0
+    assert "stand-ins stopped: credit, procurement, court" in (await process.stdout.read()).decode()
 
 
 async def test_a_malformed_dataset_is_refused_with_file_and_line(tmp_path):
@@ -158,9 +159,21 @@ async def test_demo_starts_everything_and_stops_cleanly(small_dataset, tmp_path)
                 headers={"Authorization": f"Bearer {admin}"},
             )
             assert all(source["ok"] for source in answer.json()["data"]["sources"])
+            # GraphiQL opens with the README's first query and the hr_officer's token.
+            page = await client.get("/graphql", headers={"accept": "text/html"})
+            hr = next(
+                line.split()[1]
+                for line in banner.splitlines()
+                if line.strip().startswith("hr_officer")
+            )
+            assert f"Bearer {hr}" in page.text
+            assert "211322199906275760" in page.text
     finally:
         code = await interrupt(process)
     assert code == 0
+    said = (await process.stdout.read()).decode()
+    assert "credgate demo stopped: credit (http://127.0.0.1:" in said
+    assert f"gateway (http://127.0.0.1:{gateway_port})" in said
     assert (tmp_path / "data" / "archive.db").exists()
 
 

@@ -146,6 +146,7 @@ def _finding(
 ) -> Finding:
     return Finding(
         rule_id=rule.id,
+        title=rule.title,
         effect=clause.effect,
         legal_basis=rule.basis,
         source=clause.source,

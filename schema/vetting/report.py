@@ -37,6 +37,7 @@ class Finding:
     """One rule fired by one record."""
 
     rule_id: str
+    title: str  # the rule's
     effect: Effect
     legal_basis: str
     source: SourceName
