@@ -7,11 +7,17 @@ subjects per call, so every subject passes the same access control, masking
 and access log as a single `vet`. Only one chunk is held at a time: a million
 rows run in the memory of a thousand.
 
-Exit status: 0 when the run went through, whatever the verdicts — an
-ineligible subject or an invalid identifier is an answer, written in its row.
-1 when the run itself failed (gateway unreachable, token refused, purpose not
-granted); 2 when the input cannot be used (no such file, no identifier column).
-Either way one line on stderr says why; a report file is only written whole.
+Before the first row is sent, the command checks what it was given: no token
+is refused at once (naming `--token` and `CREDGATE_TOKEN`), and one small query
+shows that `--url` is a credgate GraphQL endpoint that accepts the token.
+
+Exit status: 0 when every row was vetted, whatever the verdicts. 3 when the run
+went through but some rows could not be vetted (an invalid identifier, a purpose
+that does not apply to the subject): their rows say why, and so does the
+summary. 1 when the run itself failed (gateway unreachable, token refused,
+purpose not granted); 2 when the input cannot be used (no such file, no
+identifier column, no token). Either way one line on stderr says why; a report
+file is only written whole.
 """
 
 from __future__ import annotations
@@ -30,7 +36,20 @@ from typing import IO, Any
 
 import httpx
 
-from .vet_csv import InputError, InputRow, ReportRow, open_report, open_table, report_kind
+from .vet_csv import (
+    CREDIT_CODE_HEADERS,
+    ENCODINGS,
+    ID_NUMBER_HEADERS,
+    OPEN_ENDED,
+    REPORT_COLUMNS,
+    FindingRow,
+    InputError,
+    InputRow,
+    ReportRow,
+    open_report,
+    open_table,
+    report_kind,
+)
 
 __all__ = ["RunFailed", "VetOptions", "add_vet_parser", "run_vet", "vet_file"]
 
@@ -44,10 +63,15 @@ MAX_WAIT_S = 60.0
 VET_BATCH = """
 query CredgateVet($subjects: [SubjectInput!]!, $purpose: Purpose!, $asOf: Date) {
   vetBatch(subjects: $subjects, purpose: $purpose, asOf: $asOf) {
-    reportId verdict eligibleFrom findings { ruleId } sources { source ok stale }
+    reportId verdict eligibleFrom
+    findings { ruleId title effect until legalBasis }
+    sources { source ok stale }
   }
 }
 """
+# Asked once before the run: the address is a credgate endpoint and takes the token.
+CHECK = "query CredgateVetCheck { __typename }"
+EXIT_NOT_ALL_VETTED = 3
 
 # Refusals of the caller rather than of one subject: no later chunk can succeed.
 _RUN_ERRORS = {"UNAUTHENTICATED", "FORBIDDEN_PURPOSE", "LIMIT_EXCEEDED", "BATCH_TOO_LARGE"}
@@ -74,7 +98,11 @@ class VetOptions:
 def add_vet_parser(commands: Any) -> None:
     """Add `vet` to the sub-commands of `credgate` (`commands` from add_subparsers)."""
     vet: argparse.ArgumentParser = commands.add_parser(
-        "vet", help="vet the subjects of a CSV file through the gateway"
+        "vet",
+        help="vet the subjects of a CSV file through the gateway",
+        description="Vet every subject of a CSV file through the gateway (vetBatch).",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     vet.add_argument("file", type=Path, metavar="FILE.csv", help="a header, then one row each")
     vet.add_argument(
@@ -86,12 +114,38 @@ def add_vet_parser(commands: Any) -> None:
         "--out", type=_report_path, metavar="F.csv|F.json|F.jsonl", help="default: CSV to stdout"
     )
     vet.add_argument("--url", default=DEFAULT_URL, help=f"GraphQL endpoint (default {DEFAULT_URL})")
-    vet.add_argument("--token", help="bearer token (default: $CREDGATE_TOKEN)")
+    vet.add_argument("--token", help="bearer token (default: $CREDGATE_TOKEN; required)")
     vet.add_argument(
         "--chunk-size", type=_chunk_size, default=MAX_CHUNK, metavar="N",
         help=f"subjects per vetBatch call (1..{MAX_CHUNK}, default {MAX_CHUNK})",
     )  # fmt: skip
     vet.set_defaults(command=run_vet)
+
+
+_EPILOG = f"""\
+input:
+  A CSV file whose first row is a header. The identifier columns are found by
+  their header (case, spaces, '_' and '-' do not matter):
+    ID numbers     {", ".join(ID_NUMBER_HEADERS)}
+    credit codes   {", ".join(CREDIT_CODE_HEADERS)}
+  One or both per row; every other column is carried into the report as it is.
+  Encodings: UTF-8, with or without a byte-order mark (Excel's "CSV UTF-8"), or
+  GBK/GB18030 (Excel's "CSV" on Chinese Windows); tried in that order
+  ({", ".join(ENCODINGS)}).
+  In Excel, format identifier columns as Text: otherwise Excel stores an ID
+  number as a number (2.10904E+17) and its last digits are lost; such rows are
+  not sent and their row says so.
+
+report (CSV with a byte-order mark, .json or .jsonl): the input columns, then
+  {", ".join(REPORT_COLUMNS)}.
+  eligible_from is "{OPEN_ENDED}" for an INELIGIBLE subject whose bar has no end;
+  each finding gives rule, title, effect, until and legal basis.
+
+exit status:
+  0 every row vetted; 3 some rows could not be vetted (their error column says
+  why); 1 the run failed (gateway unreachable, token refused, purpose not
+  granted); 2 the input cannot be used, or no token was given.
+"""
 
 
 def _date(text: str) -> dt.date:
@@ -129,6 +183,14 @@ def run_vet(args: argparse.Namespace, *, sleep: Callable[[float], None] = time.s
         token=args.token or os.environ.get("CREDGATE_TOKEN") or None,
         chunk_size=args.chunk_size,
     )
+    if options.token is None:
+        print(
+            "credgate vet: no token: give one with --token TOKEN or in CREDGATE_TOKEN "
+            "(the demo prints one per role; in development: credgate token --role "
+            "hr_officer --sub NAME)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         with httpx.Client(timeout=httpx.Timeout(300.0, connect=10.0)) as client:
             summary = vet_file(options, client, sys.stderr, sleep=sleep)
@@ -139,7 +201,7 @@ def run_vet(args: argparse.Namespace, *, sleep: Callable[[float], None] = time.s
         print(f"credgate vet: {exc}", file=sys.stderr)
         return 1
     print(summary.table(options), file=sys.stderr)
-    return 0
+    return EXIT_NOT_ALL_VETTED if summary.not_vetted else 0
 
 
 # -- the run ----------------------------------------------------------------------
@@ -151,12 +213,17 @@ class Summary:
 
     verdicts: collections.Counter[str] = field(default_factory=collections.Counter)
     errors: collections.Counter[str] = field(default_factory=collections.Counter)
+    excel_numbers: int = 0
     calls: int = 0
     seconds: float = 0.0
 
     def add(self, rows: Sequence[ReportRow]) -> None:
         self.verdicts.update(row.verdict for row in rows)
         self.errors.update(row.error for row in rows if row.error)
+
+    @property
+    def not_vetted(self) -> int:
+        return self.verdicts["ERROR"]
 
     def table(self, options: VetOptions) -> str:
         lines = [f"{'verdict':<14} {'subjects':>10}"]
@@ -170,6 +237,18 @@ class Summary:
             f"{'wall time':<14} {self.seconds:>8.2f} s",
             f"{options.purpose} report: {options.out or 'stdout'}",
         ]
+        if self.not_vetted:
+            total = sum(self.verdicts.values())
+            lines.append(
+                f"NOT ALL VETTED: {self.not_vetted:,} of {total:,} subjects could not be "
+                "vetted; their rows' error and error_detail columns say why "
+                f"(exit status {EXIT_NOT_ALL_VETTED})"
+            )
+        if self.excel_numbers:
+            lines.append(
+                f"{self.excel_numbers:,} identifiers were turned into numbers by Excel "
+                "(like 2.10904E+17) and lost digits: format the column as Text and export again"
+            )
         return "\n".join(lines)
 
 
@@ -185,6 +264,7 @@ def vet_file(
     started = time.perf_counter()
     table = open_table(options.source)
     gateway = _Gateway(client, options, stderr, sleep)
+    gateway.check()
     summary = Summary()
     progress = Progress(table.total, stderr)
     with open_report(options.out, table.header, stdout) as report:
@@ -192,8 +272,9 @@ def vet_file(
             rows = gateway.vet(chunk)
             report.write(rows)
             summary.add(rows)
-            summary.calls += 1
+            summary.excel_numbers += sum(row.problem is not None for row in chunk)
             progress.advance(len(rows))
+    summary.calls = gateway.calls
     progress.done()
     summary.seconds = time.perf_counter() - started
     return summary
@@ -207,8 +288,32 @@ class _Gateway:
     options: VetOptions
     stderr: IO[str]
     sleep: Callable[[float], None]
+    calls: int = 0  # vetBatch calls made
+
+    def check(self) -> None:
+        """Fail before the run when the address is not a credgate endpoint taking the token."""
+        url = self.options.url
+        body = self._post({"query": CHECK})
+        if (body.get("data") or {}).get("__typename") != "Query":
+            detail = _first_message(body) or "no GraphQL answer"
+            raise RunFailed(
+                f"{url} does not answer as a credgate GraphQL endpoint ({detail}): "
+                "give the gateway's /graphql address with --url"
+            )
 
     def vet(self, chunk: list[InputRow]) -> list[ReportRow]:
+        """Report rows for `chunk`; rows with a problem of their own are not sent."""
+        sent = [row for row in chunk if row.problem is None]
+        answered = iter(self._vet_batch(sent) if sent else [])
+        return [
+            ReportRow(row.cells, "ERROR", error="INVALID_IDENTIFIER", error_detail=row.problem)
+            if row.problem is not None
+            else next(answered)
+            for row in chunk
+        ]
+
+    def _vet_batch(self, chunk: list[InputRow]) -> list[ReportRow]:
+        self.calls += 1
         variables = {
             "subjects": [row.subject for row in chunk],
             "purpose": self.options.purpose,
@@ -237,7 +342,10 @@ class _Gateway:
             try:
                 answer = self.client.post(url, json=payload, headers=headers)
             except httpx.HTTPError as exc:
-                raise RunFailed(f"the gateway at {url} did not answer: {exc}") from None
+                raise RunFailed(
+                    f"the gateway at {url} did not answer: {exc} (is it running? "
+                    f"`make demo` serves {DEFAULT_URL}; another address: --url)"
+                ) from None
             if answer.status_code != 429:
                 break
             # A long run may outpace the per-caller limit: wait as told, a few times.
@@ -252,11 +360,17 @@ class _Gateway:
         except ValueError:
             body = {}
         if answer.status_code == 401:
-            reason = _first_message(body) or "no token given (--token or CREDGATE_TOKEN)"
-            raise RunFailed(f"the gateway refused the token (HTTP 401): {reason}")
+            reason = _first_message(body) or "no reason given"
+            raise RunFailed(
+                f"the gateway refused the token (HTTP 401): {reason} "
+                "(give a valid one with --token or CREDGATE_TOKEN)"
+            )
         if answer.status_code != 200 or not isinstance(body, dict):
             detail = _first_message(body) or answer.reason_phrase
-            raise RunFailed(f"the gateway at {url} answered HTTP {answer.status_code}: {detail}")
+            raise RunFailed(
+                f"{url} answered HTTP {answer.status_code} ({detail}): is it the gateway's "
+                "/graphql address? (--url)"
+            )
         return body
 
 
@@ -284,11 +398,18 @@ def _report_row(
         # "subjects[3].idNumber: ..." -> "idNumber: ...": the index is the chunk's, not the file's.
         detail = re.sub(r"^subjects\[\d+\]\.?", "", str((error or {}).get("message", "")))
         return ReportRow(row.cells, "ERROR", error=code, error_detail=detail or None)
+    eligible_from = report["eligibleFrom"]
+    if report["verdict"] == "INELIGIBLE" and eligible_from is None:
+        eligible_from = OPEN_ENDED  # a bar with no end: not "unknown"
     return ReportRow(
         row.cells,
         report["verdict"],
-        eligible_from=report["eligibleFrom"],
+        eligible_from=eligible_from,
         rule_ids=tuple(sorted({finding["ruleId"] for finding in report["findings"]})),
+        findings=tuple(
+            FindingRow(f["ruleId"], f["title"], f["effect"], f["until"], f["legalBasis"])
+            for f in report["findings"]
+        ),
         sources=tuple((s["source"], _state(s)) for s in report["sources"]),
         report_id=report["reportId"],
     )

@@ -1,11 +1,13 @@
 """The files of `credgate vet`: the identifiers read in, the report written out.
 
 Input is a CSV with a header row naming an `id_number` or a `credit_code`
-column (or both). It may come from Excel in either of its encodings — UTF-8
-with a byte-order mark, or GBK — so the file is tried as UTF-8 first and read
-as GB18030 (a superset of GBK) when it is not valid UTF-8. Blank lines are
-skipped, cells are stripped, and every other column is carried through to the
-report untouched.
+column (or both; `ID_NUMBER_HEADERS`, `CREDIT_CODE_HEADERS`). It may come from
+Excel in either of its encodings — UTF-8 with a byte-order mark, or GBK — so the
+file is tried as UTF-8 first and read as GB18030 (a superset of GBK) when it is
+not valid UTF-8. Blank lines are skipped, cells are stripped, and every other
+column is carried through to the report untouched. An identifier Excel turned
+into a number (`2.10904E+17`: its last digits are gone) is not sent: its row
+says what happened.
 
 Both sides stream: `InputTable.chunks` yields the rows a chunk at a time and a
 `ReportWriter` writes each row as it comes, so a million rows need no more
@@ -30,7 +32,11 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 __all__ = [
+    "CREDIT_CODE_HEADERS",
+    "ENCODINGS",
+    "ID_NUMBER_HEADERS",
     "REPORT_COLUMNS",
+    "FindingRow",
     "InputError",
     "InputRow",
     "InputTable",
@@ -43,14 +49,17 @@ __all__ = [
 
 ENCODINGS = ("utf-8-sig", "gb18030")
 
-# Header names each identifier column is known by, compared after `_normalise`.
-_ID_NUMBER_NAMES = {"idnumber", "身份证号", "身份证号码", "公民身份号码"}
-_CREDIT_CODE_NAMES = {"creditcode", "统一社会信用代码", "信用代码"}
+# Header names each identifier column is known by, compared after `_normalise`
+# (so `ID Number`, `id-number` and `IDNUMBER` are `id_number` too).
+ID_NUMBER_HEADERS = ("id_number", "身份证号", "身份证号码", "公民身份号码")
+CREDIT_CODE_HEADERS = ("credit_code", "统一社会信用代码", "信用代码")
 
+OPEN_ENDED = "open-ended"
 REPORT_COLUMNS = (
     "verdict",
     "eligible_from",
     "rule_ids",
+    "findings",
     "sources",
     "error",
     "error_detail",
@@ -67,12 +76,31 @@ def _normalise(name: str) -> str:
     return re.sub(r"[\s_\-]", "", name.replace("\ufeff", "")).lower()
 
 
+_ID_NUMBER_NAMES = {_normalise(name) for name in ID_NUMBER_HEADERS}
+_CREDIT_CODE_NAMES = {_normalise(name) for name in CREDIT_CODE_HEADERS}
+# What Excel shows for a long number in a General-format cell: 2.10904E+17.
+_SCIENTIFIC = re.compile(r"\d+(\.\d+)?E\+?\d+", re.IGNORECASE)
+
+
+def _excel_number(cell: str) -> str | None:
+    """What happened, when `cell` is an identifier Excel turned into a number."""
+    if not _SCIENTIFIC.fullmatch(cell):
+        return None
+    return (
+        f"{cell} is what Excel made of an identifier: it took the column for numbers and "
+        "wrote this one in scientific notation, losing its last digits. Format the column "
+        "as Text before entering the identifiers (or import the CSV with that column as "
+        "Text) and export again"
+    )
+
+
 @dataclass(frozen=True)
 class InputRow:
     """One subject: its cells (one per header column) and what `vetBatch` is asked."""
 
     cells: tuple[str, ...]
     subject: dict[str, str]
+    problem: str | None = None  # why it is not sent (an Excel-mangled identifier)
 
 
 @dataclass
@@ -106,7 +134,8 @@ class InputTable:
             subject["creditCode"] = padded[self.code_column]
         # Neither or both: sent as they are, so the gateway refuses the entry
         # (INVALID_SUBJECT) and the row says why; the rest of the chunk goes on.
-        return InputRow(padded, subject)
+        problems = (_excel_number(value) for value in subject.values())
+        return InputRow(padded, subject, next((p for p in problems if p), None))
 
 
 def _data_rows(reader: Iterator[list[str]]) -> Iterator[list[str]]:
@@ -154,13 +183,40 @@ def _table(path: Path, encoding: str, header: tuple[str, ...], total: int) -> In
 
 
 @dataclass(frozen=True)
+class FindingRow:
+    """One finding as the report gives it."""
+
+    rule: str
+    title: str
+    effect: str  # BAR or FLAG
+    until: str | None  # the first free day; None: open-ended
+    legal_basis: str
+
+    def text(self) -> str:
+        return (
+            f"{self.rule} {self.title}: {self.effect} until {self.until or OPEN_ENDED} "
+            f"({self.legal_basis})"
+        )
+
+    def item(self) -> dict[str, str]:
+        return {
+            "rule": self.rule,
+            "title": self.title,
+            "effect": self.effect,
+            "until": self.until or OPEN_ENDED,
+            "legal_basis": self.legal_basis,
+        }
+
+
+@dataclass(frozen=True)
 class ReportRow:
     """What the report says about one input row."""
 
     cells: tuple[str, ...]
     verdict: str  # a Verdict, or ERROR when the gateway refused the entry
-    eligible_from: str | None = None
+    eligible_from: str | None = None  # "open-ended" for an INELIGIBLE without one
     rule_ids: tuple[str, ...] = ()
+    findings: tuple[FindingRow, ...] = ()
     sources: tuple[tuple[str, str], ...] = ()  # (source, "ok" | "stale" | "failed")
     error: str | None = None  # the error code
     error_detail: str | None = None
@@ -254,6 +310,8 @@ class _CsvReport:
                 row.verdict,
                 row.eligible_from or "",
                 ";".join(row.rule_ids),
+                # Legal bases hold ";" and ",": findings are set apart by " | ".
+                " | ".join(finding.text() for finding in row.findings),
                 ";".join(f"{source}:{state}" for source, state in row.sources),
                 row.error or "",
                 row.error_detail or "",
@@ -267,7 +325,7 @@ class _CsvReport:
 
 
 class _JsonReport:
-    """A JSON array, or JSON Lines; rule ids as a list, sources as an object."""
+    """A JSON array, or JSON Lines; rule ids and findings as lists, sources as an object."""
 
     def __init__(self, text: IO[str], kept: list[int], names: list[str], *, lines: bool) -> None:
         self.text = text
@@ -287,6 +345,7 @@ class _JsonReport:
                 verdict=row.verdict,
                 eligible_from=row.eligible_from,
                 rule_ids=list(row.rule_ids),
+                findings=[finding.item() for finding in row.findings],
                 sources=dict(row.sources),
                 error=row.error,
                 error_detail=row.error_detail,

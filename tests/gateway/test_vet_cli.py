@@ -22,6 +22,16 @@ from tests.stack import running_stack
 
 ALL_OK = {"CREDIT_PLATFORM": "ok", "PROCUREMENT": "ok", "COURT": "ok", "ARCHIVE": "ok"}
 PERSON_RULES = ["CS-01", "CS-04", "CS-07", "CS-08", "CS-09", "CS-10", "CS-11"]
+
+
+class _AnySubject:
+    """Matches one logged subject (a pseudonym, whatever its value)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str | dict)
+
+
+ANY_SUBJECT = _AnySubject()
 BAD_CHECK_DIGIT = known.OTHERS[0][:17] + ("0" if known.OTHERS[0][17] != "0" else "1")
 
 
@@ -55,6 +65,7 @@ def read_report(path):
         rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
         for row in rows:
             row["rule_ids"] = row["rule_ids"].split(";") if row["rule_ids"] else []
+            row["findings"] = row["findings"].split(" | ") if row["findings"] else []
             pairs = [item.split(":") for item in row["sources"].split(";") if item]
             row["sources"] = dict(pairs)
             row["eligible_from"] = row["eligible_from"] or None
@@ -98,7 +109,7 @@ async def test_an_excel_export_is_vetted_row_by_row(dataset, tmp_path, encoding,
             str(source), "--purpose", "cadre_selection", "--as-of", known.AS_OF,
             "--out", str(out), "--url", endpoint(stack), "--token", hr,
         )  # fmt: skip
-    assert code == 0  # an ineligible subject and invalid rows are answers, not failures
+    assert code == 3  # every row answered, but two could not be vetted
     rows = read_report(out)
     got = [
         (r["id_number"], r["姓名"], r["部门"], r["verdict"], r["rule_ids"], r["eligible_from"],
@@ -106,7 +117,7 @@ async def test_an_excel_export_is_vetted_row_by_row(dataset, tmp_path, encoding,
         for r in rows
     ]  # fmt: skip
     assert got == [
-        (known.PERSON, known.PERSON_NAME, "组织部", "INELIGIBLE", PERSON_RULES, None, None),
+        (known.PERSON, known.PERSON_NAME, "组织部", "INELIGIBLE", PERSON_RULES, "open-ended", None),
         (known.OTHERS[0].lower(), "张三", "人事处", "FLAGGED", ["CS-10"], None, None),
         (BAD_CHECK_DIGIT, "李四", "人事处", "ERROR", [], None, "INVALID_IDENTIFIER"),
         ("", "王五", "", "ERROR", [], None, "INVALID_SUBJECT"),
@@ -166,9 +177,15 @@ async def test_the_golden_subjects_get_their_verdicts(small_dataset, tmp_path):
     assert code == 0
     got = [(r["case"], r["verdict"], r["rule_ids"], r["eligible_from"]) for r in read_report(out)]
     assert got == [
-        (c["case"], c["expected_verdict"], c["expected_rules"], c["expected_eligible_from"])
+        (c["case"], c["expected_verdict"], c["expected_rules"], expected_eligible_from(c))
         for c in honours
     ]
+
+
+def expected_eligible_from(case):
+    if case["expected_verdict"] == "INELIGIBLE" and case["expected_eligible_from"] is None:
+        return "open-ended"
+    return case["expected_eligible_from"]
 
 
 async def test_the_report_goes_to_stdout_by_default(dataset, tmp_path, capsysbinary):
@@ -185,12 +202,12 @@ async def test_the_report_goes_to_stdout_by_default(dataset, tmp_path, capsysbin
     rows = list(csv.reader(io.StringIO(captured.out.decode("utf-8-sig"), newline="")))
     # The stale verdict of an earlier report is replaced, not repeated.
     assert rows[0] == [
-        "credit_code", "verdict", "eligible_from", "rule_ids", "sources", "error",
+        "credit_code", "verdict", "eligible_from", "rule_ids", "findings", "sources", "error",
         "error_detail", "report_id",
     ]  # fmt: skip
     # Debarment D-1 to 2025-12-31; the violation of 2024-06-01 bars for 36 months.
     assert rows[1][:4] == [known.SUPPLIER, "INELIGIBLE", "2027-06-01", "PE-01;PE-03"]
-    assert rows[1][4] == "CREDIT_PLATFORM:ok;PROCUREMENT:ok;COURT:ok"
+    assert rows[1][5] == "CREDIT_PLATFORM:ok;PROCUREMENT:ok;COURT:ok"
     assert captured.out.startswith("\ufeff".encode())
 
 
@@ -213,11 +230,22 @@ async def test_a_run_that_cannot_be_made_fails_in_one_line(dataset, tmp_path, ca
         return lines[0]
 
     assert await vet(str(source), *common, "--url", closed_port_url(), "--token", "t") == 1
-    assert "did not answer" in said()
+    unreachable = said()
+    assert "did not answer" in unreachable
+    assert "--url" in unreachable
     async with running_stack(dataset, tmp_path) as stack:
         url = endpoint(stack)
-        assert await vet(str(source), *common, "--url", url) == 1
-        assert "HTTP 401" in said()
+        assert await vet(str(source), *common, "--url", url, "--token", "not-a-token") == 1
+        refused = said()
+        assert "HTTP 401" in refused
+        assert "--token or CREDGATE_TOKEN" in refused
+        # The gateway's address without /graphql: not an endpoint, said before any row.
+        assert (
+            await vet(str(source), *common, "--url", url[: -len("/graphql")], "--token", "t") == 1
+        )
+        wrong = said()
+        assert "HTTP 404" in wrong
+        assert "--url" in wrong
         buyer = stack.token("procurement_officer", "buyer")
         assert await vet(str(source), *common, "--url", url, "--token", buyer) == 1
         assert "FORBIDDEN_PURPOSE" in said()
@@ -229,12 +257,14 @@ def test_unusable_input_is_refused_before_any_call(tmp_path, capsys):
     headerless = tmp_path / "headerless.csv"
     headerless.write_text(f"{known.PERSON},张三\n", encoding="utf-8")
     nowhere = closed_port_url()  # were the gateway asked, the run would fail with 1
-    args = parse(str(headerless), "--purpose", "HONOURS", "--url", nowhere)
+    args = parse(str(headerless), "--purpose", "HONOURS", "--url", nowhere, "--token", "t")
     assert args.command(args) == 2
     err = capsys.readouterr().err
     assert "id_number" in err
     assert known.PERSON not in err  # without a header the first row is someone's identifier
-    args = parse(str(tmp_path / "missing.csv"), "--purpose", "HONOURS", "--url", nowhere)
+    args = parse(
+        str(tmp_path / "missing.csv"), "--purpose", "HONOURS", "--url", nowhere, "--token", "t"
+    )
     assert args.command(args) == 2
     assert "cannot read" in capsys.readouterr().err
     for wrong in (["--out", "report.xlsx"], ["--purpose", "AUDIT"], ["--chunk-size", "1001"]):
@@ -273,3 +303,97 @@ async def test_a_rate_limited_run_waits_as_told_then_gives_up(dataset, tmp_path,
     assert len(waits) == 5
     assert all(1 <= wait <= 60 for wait in waits)
     assert "HTTP 429" in capsys.readouterr().err.splitlines()[-1]
+
+
+def test_no_token_is_refused_before_any_call(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("CREDGATE_TOKEN", raising=False)
+    source = tmp_path / "candidates.csv"
+    source.write_text(f"id_number\n{known.PERSON}\n", encoding="utf-8")
+    args = parse(str(source), "--purpose", "HONOURS", "--url", closed_port_url())
+    assert args.command(args) == 2
+    said = capsys.readouterr().err
+    assert "no token" in said
+    assert "--token" in said
+    assert "CREDGATE_TOKEN" in said
+    assert "did not answer" not in said  # nothing was called
+
+
+def test_help_names_the_accepted_headers_and_encodings(capsys):
+    with pytest.raises(SystemExit):
+        parse("--help")
+    shown = capsys.readouterr().out
+    for name in ("id_number", "身份证号", "公民身份号码", "credit_code", "统一社会信用代码"):
+        assert name in shown
+    for encoding in ("UTF-8", "byte-order mark", "GBK", "GB18030"):
+        assert encoding in shown
+    assert "2.10904E+17" in shown
+    assert "exit status" in shown
+
+
+async def test_findings_are_spelled_out_and_an_endless_bar_is_open_ended(dataset, tmp_path):
+    source = tmp_path / "candidates.csv"
+    source.write_text(f"id_number\n{known.PERSON}\n", encoding="utf-8")
+    out = tmp_path / "report.json"
+    async with running_stack(dataset, tmp_path) as stack:
+        hr = stack.token("hr_officer", "hr", unit=known.UNIT)
+        code = await vet(
+            str(source), "--purpose", "CADRE_SELECTION", "--as-of", known.AS_OF,
+            "--out", str(out), "--url", endpoint(stack), "--token", hr,
+        )  # fmt: skip
+        answer = await stack.query(
+            "query ($id: String!) { vet(subject: {idNumber: $id}, purpose: CADRE_SELECTION,"
+            ' asOf: "2025-06-30") { findings { ruleId title effect until legalBasis } } }',
+            hr,
+            id=known.PERSON,
+        )
+    assert code == 0
+    (row,) = read_report(out)
+    assert row["eligible_from"] == "open-ended"
+    expected = [
+        {
+            "rule": f["ruleId"],
+            "title": f["title"],
+            "effect": f["effect"],
+            "until": f["until"] or "open-ended",
+            "legal_basis": f["legalBasis"],
+        }
+        for f in answer["data"]["vet"]["findings"]
+    ]
+    assert row["findings"] == expected
+    assert all(f["title"] and f["legal_basis"] for f in row["findings"])
+    assert any(f["until"] == "open-ended" and f["effect"] == "BAR" for f in row["findings"])
+
+
+async def test_rows_that_could_not_be_vetted_make_the_run_fail_and_say_so(
+    dataset, tmp_path, capsys
+):
+    source = tmp_path / "candidates.csv"
+    # 2.10904E+17: an ID number Excel stored as a number (its last digits are gone).
+    source.write_text(f"id_number\n2.10904E+17\n{known.PERSON}\n", encoding="utf-8")
+    out = tmp_path / "report.csv"
+    async with running_stack(dataset, tmp_path) as stack:
+        hr = stack.token("hr_officer", "hr", unit=known.UNIT)
+        code = await vet(
+            str(source), "--purpose", "CADRE_SELECTION", "--as-of", known.AS_OF,
+            "--out", str(out), "--url", endpoint(stack), "--token", hr,
+        )  # fmt: skip
+        # A purpose that does not apply to persons: every row is an error.
+        buyer = stack.token("procurement_officer", "buyer")
+        all_failed = await vet(
+            str(source), "--purpose", "PROCUREMENT_ELIGIBILITY", "--as-of", known.AS_OF,
+            "--out", str(tmp_path / "all.csv"), "--url", endpoint(stack), "--token", buyer,
+        )  # fmt: skip
+    assert code == 3
+    excel, person = read_report(out)
+    assert excel["verdict"] == "ERROR"
+    assert "Excel" in excel["error_detail"]
+    assert "scientific notation" in excel["error_detail"]
+    assert "Text" in excel["error_detail"]
+    assert person["verdict"] == "INELIGIBLE"
+    assert logged_vet_batches(tmp_path)[0] == [ANY_SUBJECT]  # the mangled one was not sent
+    said = capsys.readouterr().err
+    assert "NOT ALL VETTED: 1 of 2 subjects could not be vetted" in said
+    assert "turned into numbers by Excel" in said
+    assert all_failed == 3
+    assert [row["verdict"] for row in read_report(tmp_path / "all.csv")] == ["ERROR", "ERROR"]
+    assert "NOT ALL VETTED: 2 of 2" in said
