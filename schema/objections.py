@@ -4,6 +4,8 @@ Who: the data subject about itself, and credit_admin on a subject's behalf —
 the declared purpose is SELF_CHECK, so the usual binding applies: another role
 gets FORBIDDEN_PURPOSE, a data subject naming someone else FORBIDDEN_SUBJECT
 (*reading*: the contract names the two roles, not the purpose or the codes).
+The caller declared no purpose, so the refusal says who may file (the roles
+that grant SELF_CHECK) rather than naming one.
 Only credit-platform records can be disputed here (`OBJECTION_NOT_SUPPORTED`
 for the other sources).
 
@@ -31,6 +33,8 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
+from auth.principal import Purpose as AuthPurpose
+from auth.principal import Role
 from connectors.errors import SourceError, SourceRefused
 
 from .context import RequestContext
@@ -42,11 +46,14 @@ from .vet import SubjectInput, subject_of
 __all__ = [
     "MAX_REASON_CHARS",
     "MAX_RECORD_ID_CHARS",
+    "MAY_FILE",
     "Objection",
     "ObjectionStatus",
     "file_objection",
 ]
 
+# The roles that grant SELF_CHECK, the purpose a filing binds.
+MAY_FILE = tuple(role.value for role in Role if AuthPurpose.SELF_CHECK in role.purposes)
 MAX_REASON_CHARS = 2_000
 MAX_RECORD_ID_CHARS = 64
 
@@ -74,7 +81,16 @@ async def file_objection(
 ) -> Objection:
     kind, key = subject_of(subject, "subject")
     context = info.context
-    bind(context.disclosure, info, Purpose.SELF_CHECK, kind, key)
+    try:
+        bind(context.disclosure, info, Purpose.SELF_CHECK, kind, key)
+    except GraphQLError as refused:
+        if (refused.extensions or {}).get("code") != "FORBIDDEN_PURPOSE":
+            raise
+        raise GraphQLError(
+            "only the data subject (about its own records) and credit_admin may file an "
+            "objection; the caller's roles may not",
+            extensions={"code": "FORBIDDEN_PURPOSE", "mayFile": list(MAY_FILE)},
+        ) from None
     if source is not SourceName.CREDIT_PLATFORM:
         raise GraphQLError(
             f"objections to {source.name} records are not taken here",

@@ -83,6 +83,11 @@ class AccessHistoryEntry:
     at: dt.datetime
     actor_unit: str | None
     purpose: Purpose | None
+    outcome: str = strawberry.field(
+        description="What became of the request, as the access log records it: OK, "
+        "PARTIAL (answered with errors), DENIED (refused: the caller asked for what its "
+        "roles do not allow), OBJECTION_FILED, USAGE_RECORDED or IDENTITY_REVEALED."
+    )
 
     @classmethod
     def of(cls, entry: Entry) -> AccessHistoryEntry:
@@ -92,6 +97,7 @@ class AccessHistoryEntry:
             actor_unit=None if entry.unit == "-" else entry.unit,
             # An entry naming several purposes (one request, several root fields) has none single.
             purpose=Purpose(entry.purpose) if entry.purpose in purposes else None,
+            outcome=entry.outcome,
         )
 
 

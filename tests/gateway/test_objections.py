@@ -78,13 +78,16 @@ async def test_who_may_file_and_what(dataset, tmp_path):
     other = known.OTHERS[1]
     async with platforms(dataset, tmp_path) as running:
         async with gateway_on(running, tmp_path, cache=QUIET) as stack:
+            messages = {}
 
             async def code(token: str, **changes: Any) -> str | None:
                 asked = {"id": SUBJECT, "source": "CREDIT_PLATFORM", "record": "CR-100"}
                 asked.update({"reason": "wrong", **changes})
                 answer = await stack.query(FILE, token, **asked)
                 assert answer["data"] is None
-                return str(answer["errors"][0]["extensions"]["code"])
+                error = answer["errors"][0]
+                messages[error["extensions"]["code"]] = error
+                return str(error["extensions"]["code"])
 
             me = stack.token("data_subject", "me", id_number=SUBJECT)
             codes = {
@@ -109,6 +112,12 @@ async def test_who_may_file_and_what(dataset, tmp_path):
         "another's record": "FORBIDDEN_SUBJECT",
         "empty reason": "INVALID_ARGUMENT",
     }
+    # Who may file, not a purpose the caller never declared.
+    refused = messages["FORBIDDEN_PURPOSE"]
+    assert "the data subject" in refused["message"]
+    assert "credit_admin" in refused["message"]
+    assert "SELF_CHECK" not in refused["message"]
+    assert refused["extensions"]["mayFile"] == ["credit_admin", "data_subject"]
     assert nothing_filed == []
     assert on_behalf["data"]["fileObjection"]["status"] == "RECEIVED"
     assert ("hr", "DENIED") in outcomes(tmp_path)

@@ -203,17 +203,23 @@ async def test_the_human_outcome_is_recorded_for_the_reports_own_actor(dataset, 
 async def test_a_data_subject_sees_who_looked_it_up(dataset, tmp_path):
     history = (
         f'query ($p: Purpose!) {{ person(idNumber: "{known.PERSON}", purpose: $p) '
-        "{ accessHistory { at actorUnit purpose } } }"
+        "{ accessHistory { at actorUnit purpose outcome } } }"
     )
     async with running_stack(dataset, tmp_path) as stack:
         hr = stack.token("hr_officer", "hr-officer-name", unit=known.UNIT)
         await stack.query(VET % "verdict", hr, s={"idNumber": known.PERSON}, p="CADRE_SELECTION")
+        # Refused (the purpose is not the buyer's): in the history as a refusal, not a look-up.
+        buyer = stack.token("procurement_officer", "buyer", unit=known.SUPPLIER)
+        refused = await stack.query(
+            VET % "verdict", buyer, s={"idNumber": known.PERSON}, p="CADRE_SELECTION"
+        )
         me = stack.token("data_subject", "me", id_number=known.PERSON)
         mine = await stack.query(history, me, p="SELF_CHECK")
         theirs = await stack.query(history, hr, p="HONOURS")
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN_PURPOSE"
     entries = mine["data"]["person"]["accessHistory"]
-    assert {"actorUnit": known.UNIT, "purpose": "CADRE_SELECTION"} in [
-        {"actorUnit": e["actorUnit"], "purpose": e["purpose"]} for e in entries
-    ]
+    seen = [(e["actorUnit"], e["purpose"], e["outcome"]) for e in entries]
+    assert (known.UNIT, "CADRE_SELECTION", "OK") in seen
+    assert (known.SUPPLIER, "CADRE_SELECTION", "DENIED") in seen
     assert "hr-officer-name" not in json.dumps(mine)
     assert theirs["data"]["person"]["accessHistory"] is None
