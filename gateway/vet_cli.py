@@ -272,7 +272,9 @@ def vet_file(
             rows = gateway.vet(chunk)
             report.write(rows)
             summary.add(rows)
-            summary.excel_numbers += sum(row.problem is not None for row in chunk)
+            summary.excel_numbers += sum(
+                row.problem is not None and row.problem.excel for row in chunk
+            )
             progress.advance(len(rows))
     summary.calls = gateway.calls
     progress.done()
@@ -306,7 +308,7 @@ class _Gateway:
         sent = [row for row in chunk if row.problem is None]
         answered = iter(self._vet_batch(sent) if sent else [])
         return [
-            ReportRow(row.cells, "ERROR", error="INVALID_IDENTIFIER", error_detail=row.problem)
+            ReportRow(row.cells, "ERROR", error=row.problem.code, error_detail=row.problem.detail)
             if row.problem is not None
             else next(answered)
             for row in chunk

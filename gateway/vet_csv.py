@@ -5,9 +5,10 @@ column (or both; `ID_NUMBER_HEADERS`, `CREDIT_CODE_HEADERS`). It may come from
 Excel in either of its encodings — UTF-8 with a byte-order mark, or GBK — so the
 file is tried as UTF-8 first and read as GB18030 (a superset of GBK) when it is
 not valid UTF-8. Blank lines are skipped, cells are stripped, and every other
-column is carried through to the report untouched. An identifier Excel turned
-into a number (`2.10904E+17`: its last digits are gone) is not sent: its row
-says what happened.
+column is carried through to the report untouched. A row is not sent when it
+cannot be a subject: no identifier or both (`SubjectInput` is `@oneOf`: one such
+entry would fail the whole call), or one that Excel turned into a number
+(`2.10904E+17`: its last digits are gone); its report row says what happened.
 
 Both sides stream: `InputTable.chunks` yields the rows a chunk at a time and a
 `ReportWriter` writes each row as it comes, so a million rows need no more
@@ -42,6 +43,7 @@ __all__ = [
     "InputTable",
     "ReportRow",
     "ReportWriter",
+    "RowProblem",
     "open_report",
     "open_table",
     "report_kind",
@@ -82,16 +84,28 @@ _CREDIT_CODE_NAMES = {_normalise(name) for name in CREDIT_CODE_HEADERS}
 _SCIENTIFIC = re.compile(r"\d+(\.\d+)?E\+?\d+", re.IGNORECASE)
 
 
-def _excel_number(cell: str) -> str | None:
-    """What happened, when `cell` is an identifier Excel turned into a number."""
+@dataclass(frozen=True)
+class RowProblem:
+    """Why a row is not sent: its report row's error code and detail."""
+
+    code: str
+    detail: str
+    excel: bool = False  # an identifier Excel turned into a number
+
+
+def _problem(subject: dict[str, str]) -> RowProblem | None:
+    if len(subject) != 1:
+        return RowProblem("INVALID_SUBJECT", "give exactly one of id_number and credit_code")
+    (cell,) = subject.values()
     if not _SCIENTIFIC.fullmatch(cell):
         return None
-    return (
+    detail = (
         f"{cell} is what Excel made of an identifier: it took the column for numbers and "
         "wrote this one in scientific notation, losing its last digits. Format the column "
         "as Text before entering the identifiers (or import the CSV with that column as "
         "Text) and export again"
     )
+    return RowProblem("INVALID_IDENTIFIER", detail, excel=True)
 
 
 @dataclass(frozen=True)
@@ -100,7 +114,7 @@ class InputRow:
 
     cells: tuple[str, ...]
     subject: dict[str, str]
-    problem: str | None = None  # why it is not sent (an Excel-mangled identifier)
+    problem: RowProblem | None = None  # why it is not sent
 
 
 @dataclass
@@ -132,10 +146,7 @@ class InputTable:
             subject["idNumber"] = padded[self.id_column]
         if self.code_column is not None and padded[self.code_column]:
             subject["creditCode"] = padded[self.code_column]
-        # Neither or both: sent as they are, so the gateway refuses the entry
-        # (INVALID_SUBJECT) and the row says why; the rest of the chunk goes on.
-        problems = (_excel_number(value) for value in subject.values())
-        return InputRow(padded, subject, next((p for p in problems if p), None))
+        return InputRow(padded, subject, _problem(subject))
 
 
 def _data_rows(reader: Iterator[list[str]]) -> Iterator[list[str]]:

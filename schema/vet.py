@@ -2,7 +2,10 @@
 
 Each subject is checked on its own (identifier, purpose, caller), so a bad entry
 in a batch fails that entry — null, with its error at [vetBatch, i] — and not
-the batch. All subjects of a batch are fetched together: the DataLoaders make
+the batch. An entry naming neither or both identifiers is not an entry at all:
+`SubjectInput` is `@oneOf`, so GraphQL refuses the request before it runs.
+
+All subjects of a batch are fetched together: the DataLoaders make
 one batched call per platform, split only by the platforms' batch limits.
 Every answer gets a fresh report id, stored with the access-log entry (same
 commit) so `recordUsage` can find it.
@@ -96,21 +99,28 @@ REPORT_TYPES: tuple[type, ...] = (
 )
 
 
-@strawberry.input(description="Exactly one of the two.")
+@strawberry.input(
+    description="A person or an organisation: exactly one of the two (`@oneOf`).", one_of=True
+)
 class SubjectInput:
-    id_number: str | None = None
-    credit_code: str | None = None
+    id_number: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Resident ID number: 18 characters, the last a digit or X "
+        "(15-digit numbers are converted).",
+    )
+    credit_code: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Unified social credit code: 18 characters, digits and capital letters.",
+    )
 
 
 def subject_of(subject: SubjectInput, field: str) -> tuple[SubjectKind, str]:
-    """The subject's kind and canonical identifier, or INVALID_SUBJECT / INVALID_IDENTIFIER."""
-    if (subject.id_number is None) == (subject.credit_code is None):
-        raise GraphQLError(
-            f"{field}: give exactly one of idNumber and creditCode",
-            extensions={"code": "INVALID_SUBJECT", "field": field},
-        )
+    """The subject's kind and canonical identifier, or INVALID_IDENTIFIER.
+
+    `@oneOf` let exactly one of the two through (the other is UNSET).
+    """
     try:
-        if subject.id_number is not None:
+        if isinstance(subject.id_number, str):
             return SubjectKind.PERSON, normalise_id_number(subject.id_number, f"{field}.idNumber")
         return SubjectKind.ORGANIZATION, normalise_credit_code(
             subject.credit_code or "", f"{field}.creditCode"

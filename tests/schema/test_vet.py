@@ -66,7 +66,7 @@ async def test_a_cadre_vetting_report(dataset, tmp_path):
 async def test_a_batch_with_a_bad_entry_fails_only_that_entry(dataset, tmp_path):
     subjects = [{"idNumber": code} for code in known.OTHERS[:30]]
     subjects.insert(3, {"idNumber": "110105194912310021"})
-    subjects.insert(5, {"idNumber": known.PERSON, "creditCode": known.UNIT})
+    subjects.insert(5, {"creditCode": "not-a-credit-code"})
     async with running_stack(dataset, tmp_path) as stack:
         answer = await stack.query(
             BATCH % "verdict findings { ruleId }", s=subjects, p="CADRE_SELECTION", d=known.AS_OF
@@ -77,12 +77,28 @@ async def test_a_batch_with_a_bad_entry_fails_only_that_entry(dataset, tmp_path)
     assert reports[3] is None
     assert reports[5] is None
     errors = {tuple(e["path"]): e["extensions"]["code"] for e in answer["errors"]}
-    assert errors == {("vetBatch", 3): "INVALID_IDENTIFIER", ("vetBatch", 5): "INVALID_SUBJECT"}
+    assert errors == {("vetBatch", 3): "INVALID_IDENTIFIER", ("vetBatch", 5): "INVALID_IDENTIFIER"}
     good = [r for r in reports if r is not None]
     assert {r["verdict"] for r in good} == {"FLAGGED"}  # one GENERAL credit record each
     assert counts["credit"] == 1
     assert counts["court"] == 3  # a token, the debtor list and the restrictions, once each
     assert counts["procurement"] == 1
+
+
+async def test_a_subject_naming_neither_or_both_identifiers_is_refused_by_one_of(dataset, tmp_path):
+    async with running_stack(dataset, tmp_path) as stack:
+        both = await stack.query(
+            BATCH % "verdict",
+            s=[{"idNumber": known.PERSON}, {"idNumber": known.PERSON, "creditCode": known.UNIT}],
+            p="CADRE_SELECTION",
+            d=known.AS_OF,
+        )
+        neither = await stack.query("{ vet(subject: {}, purpose: HONOURS) { verdict } }")
+        counts = await stack.upstream_counts()
+    for refused in (both, neither):
+        assert refused.get("data") is None
+        assert "exactly one key" in refused["errors"][0]["message"]
+    assert counts == {"credit": 0, "procurement": 0, "court": 0, "archive": 0}
 
 
 async def test_a_failed_platform_never_gives_clear(dataset, tmp_path):
