@@ -11,6 +11,7 @@ from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
 
 from .query import Mutation, Query
+from .scalars import SCALARS
 
 __all__ = ["GatewaySchema", "build_schema"]
 
@@ -53,6 +54,7 @@ def build_schema(
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
+        scalar_overrides=SCALARS,
         extensions=[
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),

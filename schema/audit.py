@@ -25,6 +25,7 @@ from auth.principal import Purpose as AuthPurpose
 from auth.visibility import Viewer
 from connectors.identifiers import InvalidIdentifier, normalise_credit_code
 
+from .arguments import DateFrom, DateTo
 from .audit_log import access_log
 from .audit_people import conflicts_of_interest, promotions_during_bars
 from .audit_scan import AuditCall
@@ -45,8 +46,13 @@ from .vet import SubjectInput
 __all__ = ["AuditQueries", "audit_root"]
 
 Ctx = Info[RequestContext, None]
-From = Annotated[dt.date, strawberry.argument(name="from")]
-FromTime = Annotated[dt.datetime | None, strawberry.argument(name="from")]
+FromTime = Annotated[
+    dt.datetime | None,
+    strawberry.argument(name="from", description="From this moment on (included)."),
+]
+ToTime = Annotated[
+    dt.datetime | None, strawberry.argument(description="Before this moment (excluded).")
+]
 
 
 async def audit_root(info: Ctx) -> AuditQueries:
@@ -77,7 +83,12 @@ class AuditQueries:
         "shareholders of registered suppliers, with the awards from their own unit."
     )
     async def conflicts_of_interest(
-        self, info: Ctx, unit_code: str | None = None
+        self,
+        info: Ctx,
+        unit_code: Annotated[
+            str | None,
+            strawberry.argument(description="Only this government unit's (a credit code)."),
+        ] = None,
     ) -> list[ConflictOfInterest]:
         unit = _credit_code(unit_code, "unitCode") if unit_code is not None else None
         return await conflicts_of_interest(AuditCall.of(info), unit)
@@ -87,7 +98,7 @@ class AuditQueries:
         "with the bars."
     )
     async def promotions_during_bars(
-        self, info: Ctx, from_: From, to: dt.date
+        self, info: Ctx, from_: DateFrom, to: DateTo
     ) -> list[ImproperPromotion]:
         _ordered(from_, to)
         return await promotions_during_bars(AuditCall.of(info), from_, to)
@@ -104,7 +115,15 @@ class AuditQueries:
         "PROCUREMENT_ELIGIBILITY-ineligible on the award date."
     )
     async def awards_to_ineligible_suppliers(
-        self, info: Ctx, purchaser_code: str | None = None, *, from_: From, to: dt.date
+        self,
+        info: Ctx,
+        purchaser_code: Annotated[
+            str | None,
+            strawberry.argument(description="Only this purchaser's awards (a credit code)."),
+        ] = None,
+        *,
+        from_: DateFrom,
+        to: DateTo,
     ) -> list[IneligibleAward]:
         _ordered(from_, to)
         purchaser = (
@@ -119,10 +138,15 @@ class AuditQueries:
     async def access_log(
         self,
         info: Ctx,
-        subject: SubjectInput | None = None,
-        actor: str | None = None,
+        subject: Annotated[
+            SubjectInput | None, strawberry.argument(description="Only entries about this subject.")
+        ] = None,
+        actor: Annotated[
+            str | None,
+            strawberry.argument(description="Only entries by this actor (token subject)."),
+        ] = None,
         from_: FromTime = None,
-        to: dt.datetime | None = None,
+        to: ToTime = None,
     ) -> list[AccessLogEntry]:
         return await access_log(info, subject, actor, from_, to)
 

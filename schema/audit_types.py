@@ -33,9 +33,13 @@ __all__ = [
     description="A civil servant who represents, or holds shares in, a registered supplier."
 )
 class ConflictOfInterest:
-    civil_servant: SubjectRef
-    unit: SubjectRef | None
-    supplier: SubjectRef
+    civil_servant: SubjectRef = strawberry.field(
+        description="The civil servant (a pseudonym for auditors)."
+    )
+    unit: SubjectRef | None = strawberry.field(description="The civil servant's unit.")
+    supplier: SubjectRef = strawberry.field(
+        description="The supplier they represent or hold shares in."
+    )
     role: str = strawberry.field(description="LEGAL_REPRESENTATIVE or SHAREHOLDER")
     awards_from_own_unit: list[Award] = strawberry.field(
         description="Contracts the supplier won from the civil servant's unit in the"
@@ -45,8 +49,10 @@ class ConflictOfInterest:
 
 @strawberry.type(description="A position change that started while a CADRE_SELECTION bar held.")
 class ImproperPromotion:
-    civil_servant: SubjectRef
-    change: PositionChange
+    civil_servant: SubjectRef = strawberry.field(
+        description="The civil servant (a pseudonym for auditors)."
+    )
+    change: PositionChange = strawberry.field(description="The position change.")
     bars: list[Finding] = strawberry.field(
         description="The undisputed BAR findings on the change's start date."
     )
@@ -54,7 +60,7 @@ class ImproperPromotion:
 
 @strawberry.type(description="A government unit listed as a debtor, or owing as a purchaser.")
 class GovernmentDebtor:
-    unit: SubjectRef
+    unit: SubjectRef = strawberry.field(description="The government unit.")
     enforcement: list[EnforcementEntry] = strawberry.field(
         description="Its dishonest-debtor entries in force today."
     )
@@ -65,8 +71,8 @@ class GovernmentDebtor:
 
 @strawberry.type(description="An award to a supplier that was ineligible on the award date.")
 class IneligibleAward:
-    award: Award
-    purchaser: SubjectRef
+    award: Award = strawberry.field(description="The award.")
+    purchaser: SubjectRef = strawberry.field(description="The government unit that bought.")
     findings: list[Finding] = strawberry.field(
         description="PROCUREMENT_ELIGIBILITY findings on the award date (PE-02 left out:"
         " a registration status has no date)."
@@ -75,17 +81,25 @@ class IneligibleAward:
 
 @strawberry.type(description="One entry of the access log; subjects are pseudonyms.")
 class AccessLogEntry:
-    at: dt.datetime
-    actor: str | None
-    role: str
-    unit: str | None
+    at: dt.datetime = strawberry.field(description="When the request was made.")
+    actor: str | None = strawberry.field(description="Who asked (the token's subject).")
+    role: str = strawberry.field(description="The role that acted, or several comma-separated.")
+    unit: str | None = strawberry.field(description="The caller's unit, when it has one.")
     purpose: Purpose | None = strawberry.field(
         description="The purpose declared, or null when the request declared none or several."
     )
-    subjects: list[SubjectRef]
-    fields: list[str]
-    outcome: str
-    request_id: strawberry.ID
+    subjects: list[SubjectRef] = strawberry.field(
+        description="The subjects the request touched, as pseudonyms."
+    )
+    fields: list[str] = strawberry.field(
+        description="The fields the answer carried, and events (objections, reveals, usage)."
+    )
+    outcome: str = strawberry.field(
+        description=("OK, PARTIAL, DENIED, OBJECTION_FILED, USAGE_RECORDED or IDENTITY_REVEALED.")
+    )
+    request_id: strawberry.ID = strawberry.field(
+        description="The request id, as in the answer's extensions."
+    )
 
     @classmethod
     def of(cls, entry: Entry) -> AccessLogEntry:

@@ -40,7 +40,7 @@ from connectors.errors import SourceError, SourceRefused
 from .context import RequestContext
 from .disclosure import bind
 from .errors import source_unavailable
-from .types import Purpose, SourceName
+from .types import Purpose, SourceName, describe_values
 from .vet import SubjectInput, subject_of
 
 __all__ = [
@@ -58,18 +58,32 @@ MAX_REASON_CHARS = 2_000
 MAX_RECORD_ID_CHARS = 64
 
 
-@strawberry.enum
+@strawberry.enum(description="Where an objection stands at the credit platform.")
 class ObjectionStatus(enum.Enum):
     RECEIVED = "RECEIVED"
     UPHELD = "UPHELD"
     REJECTED = "REJECTED"
 
 
-@strawberry.type
+describe_values(
+    ObjectionStatus,
+    {
+        "RECEIVED": "Filed; the record is OBJECTION_PENDING until it is decided.",
+        "UPHELD": "Upheld: the record is revoked.",
+        "REJECTED": "Rejected: the record is back as it was.",
+    },
+)
+
+
+@strawberry.type(description="An objection (异议) filed with the credit platform.")
 class Objection:
-    objection_id: strawberry.ID | None
-    status: ObjectionStatus | None
-    queued: bool
+    objection_id: strawberry.ID | None = strawberry.field(
+        description="The credit platform's objection id."
+    )
+    status: ObjectionStatus | None = strawberry.field(description="Its status at the platform.")
+    queued: bool = strawberry.field(
+        description="Always false for now: an objection is filed at once, or fails."
+    )
 
 
 async def file_objection(

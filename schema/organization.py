@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated
-
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
@@ -13,6 +10,7 @@ from connectors import records as r
 from connectors.procurement import AwardQuery
 from connectors.records import SubjectKey, SubjectType
 
+from .arguments import DateFrom, DateTo, IncludeInactive
 from .context import RequestContext
 from .records import (
     Award,
@@ -34,18 +32,22 @@ GOVERNMENT_UNIT_PREFIX = "11"
 _REGISTERED = frozenset({"ACTIVE", "SUSPENDED", "CANCELLED"})
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "An organisation as the platforms know it, masked for the caller's role and purpose."
+    )
+)
 class Organization:
     """An organisation, keyed by unified social credit code."""
 
     key: strawberry.Private[str]
     consulted: strawberry.Private[Consulted]
 
-    @strawberry.field
+    @strawberry.field(description="Its unified social credit code.")
     def credit_code(self) -> str | None:
         return self.key
 
-    @strawberry.field
+    @strawberry.field(description="The name (credit platform's registry, else procurement's).")
     async def name(self, info: Ctx) -> str | None:
         """As the credit platform's registry has it, else as procurement has it."""
         subject = await self._credit(info)
@@ -68,12 +70,14 @@ class Organization:
             return None
         return "SUPPLIER" if supplier.registration_status in _REGISTERED else "ENTERPRISE"
 
-    @strawberry.field
+    @strawberry.field(
+        description=("Its supplier registration: ACTIVE, SUSPENDED, CANCELLED or NOT_REGISTERED.")
+    )
     async def registration_status(self, info: Ctx) -> str | None:
         supplier = await self._supplier(info)
         return supplier.registration_status if supplier else None
 
-    @strawberry.field
+    @strawberry.field(description="Its legal representative (法定代表人), masked by role.")
     async def legal_representative(self, info: Ctx) -> SubjectRef | None:
         supplier = await self._supplier(info)
         if supplier is None or supplier.legal_representative is None:
@@ -81,17 +85,19 @@ class Organization:
         person = supplier.legal_representative
         return SubjectRef.person(person.id_number, person.name, legal_rep=True)
 
-    @strawberry.field
+    @strawberry.field(description="Records of the credit platform about the organisation.")
     async def credit_records(
-        self, info: Ctx, include_inactive: bool | None = False
+        self, info: Ctx, include_inactive: IncludeInactive = False
     ) -> list[CreditRecord] | None:
         return await self.consulted.credit_records(
             info, SubjectKey(SubjectType.ORG, self.key), include_inactive
         )
 
-    @strawberry.field
+    @strawberry.field(
+        description="Entries of the court's dishonest-debtor list about the organisation."
+    )
     async def enforcement(
-        self, info: Ctx, include_inactive: bool | None = False
+        self, info: Ctx, include_inactive: IncludeInactive = False
     ) -> list[EnforcementEntry] | None:
         return await self.consulted.enforcement(info, self.key, include_inactive)
 
@@ -103,12 +109,16 @@ class Organization:
         found = [Debarment.of(d, self.consulted.as_of) for d in supplier.debarments]
         return sorted(found, key=lambda d: not d.in_force)
 
-    @strawberry.field
+    @strawberry.field(
+        description="Its records of serious illegal or dishonest conduct in procurement."
+    )
     async def violations(self, info: Ctx) -> list[Violation] | None:
         supplier = await self._supplier(info)
         return None if supplier is None else [Violation.of(v) for v in supplier.violations]
 
-    @strawberry.field
+    @strawberry.field(
+        description="As a government buyer: late payments, delayed acceptances and breaches."
+    )
     async def purchaser_issues(self, info: Ctx) -> list[PurchaserIssue] | None:
         performance = await self.consulted.load(
             SourceName.PROCUREMENT, info.context.loaders.purchasers, self.key
@@ -121,8 +131,8 @@ class Organization:
     async def awards(
         self,
         info: Ctx,
-        from_: Annotated[dt.date, strawberry.argument(name="from")],
-        to: dt.date,
+        from_: DateFrom,
+        to: DateTo,
     ) -> list[Award] | None:
         if from_ > to:
             raise GraphQLError(

@@ -14,6 +14,7 @@ from connectors import records as r
 from connectors.identifiers import id_number_birth_date
 from connectors.records import SubjectKey, SubjectType
 
+from .arguments import IncludeInactive
 from .context import RequestContext
 from .in_force import sanction_in_force
 from .masking import Masked, MaskRule
@@ -27,62 +28,86 @@ Ctx = Info[RequestContext, None]
 SHOW = Access.SHOW
 
 
-@strawberry.type
+@strawberry.type(description="One post a civil servant held (a promotion or a move).")
 class PositionChange:
-    position: str | None
-    rank_level: str | None
-    unit: SubjectRef | None
-    start_date: dt.date | None
-    end_date: dt.date | None
+    position: str | None = strawberry.field(description="The post.")
+    rank_level: str | None = strawberry.field(description="The rank (职级) in the post.")
+    unit: SubjectRef | None = strawberry.field(description="The government unit of the post.")
+    start_date: dt.date | None = strawberry.field(description="When the post began.")
+    end_date: dt.date | None = strawberry.field(
+        description="When it ended; null for the current post."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="A civil servant's annual assessment (年度考核).")
 class Assessment:
-    year: int
-    grade: str
+    year: int = strawberry.field(description="The year assessed.")
+    grade: str = strawberry.field(
+        description="EXCELLENT, COMPETENT, BASICALLY_COMPETENT, INCOMPETENT or NOT_GRADED."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="A disciplinary sanction: 政务处分, 党纪处分, 诫勉 or 组织处理.")
 class Sanction:
-    sanction_id: strawberry.ID
-    kind: str
-    decision_no: str | None
-    authority: str | None
-    decision_date: dt.date | None
-    period_months: int | None
-    reason: str | None
-    revoked_date: dt.date | None
-    disclosure: str | None
-    in_force: bool
+    sanction_id: strawberry.ID = strawberry.field(description="The archive's sanction id.")
+    kind: str = strawberry.field(
+        description=(
+            "The kind of sanction, e.g. GOV_DEMERIT or PARTY_WARNING (DOMAIN.md lists them)."
+        )
+    )
+    decision_no: str | None = strawberry.field(description="Number of the decision document.")
+    authority: str | None = strawberry.field(description="The body that decided.")
+    decision_date: dt.date | None = strawberry.field(
+        description="When it was decided; its period runs from this day."
+    )
+    period_months: int | None = strawberry.field(
+        description="Its period in months, where the decision set one."
+    )
+    reason: str | None = strawberry.field(description="Why it was given.")
+    revoked_date: dt.date | None = strawberry.field(description="When it was revoked, if it was.")
+    disclosure: str | None = strawberry.field(
+        description="PUBLIC, CONDITIONAL or RESTRICTED, as the archive marks it."
+    )
+    in_force: bool = strawberry.field(
+        description="Within its period, and not revoked, on the question's as-of date."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="A case opened against a civil servant (立案审查调查).")
 class Investigation:
-    case_id: strawberry.ID
-    authority: str | None
-    opened_date: dt.date | None
-    closed_date: dt.date | None
+    case_id: strawberry.ID = strawberry.field(description="The archive's case id.")
+    authority: str | None = strawberry.field(description="The body investigating.")
+    opened_date: dt.date | None = strawberry.field(description="When the case was opened.")
+    closed_date: dt.date | None = strawberry.field(
+        description="When it was closed; null while it is open."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="A check of a civil servant's report on personal matters (个人有关事项报告查核)."
+)
 class MattersReportCheck:
-    year: int
-    check_date: dt.date
-    result: str
+    year: int = strawberry.field(description="The year of the report checked.")
+    check_date: dt.date = strawberry.field(description="When it was checked.")
+    result: str = strawberry.field(description="CONSISTENT, MINOR_OMISSION or CONCEALMENT.")
 
 
-@strawberry.type
+@strawberry.type(description="An honour a civil servant received.")
 class Honour:
-    year: int
-    title: str
-    level: str | None
+    year: int = strawberry.field(description="The year it was given.")
+    title: str = strawberry.field(description="The honour.")
+    level: str | None = strawberry.field(description="Its level (e.g. provincial, municipal).")
 
 
-@strawberry.type
+@strawberry.type(description="One request about the person, as the access log recorded it.")
 class AccessHistoryEntry:
-    at: dt.datetime
-    actor_unit: str | None
-    purpose: Purpose | None
+    at: dt.datetime = strawberry.field(description="When the request was made.")
+    actor_unit: str | None = strawberry.field(
+        description="The unit of whoever asked; null when the caller had none."
+    )
+    purpose: Purpose | None = strawberry.field(
+        description="The purpose declared; null when the request declared none or several."
+    )
     outcome: str = strawberry.field(
         description="What became of the request, as the access log records it: OK, "
         "PARTIAL (answered with errors), DENIED (refused: the caller asked for what its "
@@ -101,20 +126,31 @@ class AccessHistoryEntry:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A person's record in the civil-service integrity archive.")
 class CivilServant:
-    unit: SubjectRef | None
-    position: str | None
-    rank_level: str | None
-    status: str | None
-    position_history: list[PositionChange] | None
-    assessments: list[Assessment] | None
-    sanctions: list[Sanction] | None
-    investigations: list[Investigation] | None = strawberry.field(
-        extensions=[Masked(lambda _: MaskRule("investigations", "text"), leaf=False)]
+    unit: SubjectRef | None = strawberry.field(
+        description="The government unit the person works for."
     )
-    matters_report_checks: list[MattersReportCheck] | None
-    honours: list[Honour] | None
+    position: str | None = strawberry.field(description="The current post.")
+    rank_level: str | None = strawberry.field(description="The current rank (职级).")
+    status: str | None = strawberry.field(description="ACTIVE, RETIRED or DISMISSED.")
+    position_history: list[PositionChange] | None = strawberry.field(
+        description="Every post held, oldest first."
+    )
+    assessments: list[Assessment] | None = strawberry.field(
+        description="Annual assessments, by year."
+    )
+    sanctions: list[Sanction] | None = strawberry.field(
+        description=("Disciplinary sanctions; those not in force only with their inForce false.")
+    )
+    investigations: list[Investigation] | None = strawberry.field(
+        description="Cases opened against the person (hidden from most roles).",
+        extensions=[Masked(lambda _: MaskRule("investigations", "text"), leaf=False)],
+    )
+    matters_report_checks: list[MattersReportCheck] | None = strawberry.field(
+        description="Checks of the person's reports on personal matters."
+    )
+    honours: list[Honour] | None = strawberry.field(description="Honours received.")
 
     @classmethod
     def of(cls, file: r.CivilServantFile, consulted: Consulted, info: Ctx) -> CivilServant:
@@ -179,7 +215,9 @@ class CivilServant:
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description=("A person as the platforms know it, masked for the caller's role and purpose.")
+)
 class Person:
     """A person, keyed by resident ID number; source-backed fields are null when
     their platform failed (with an error) or is not consulted for the purpose."""
@@ -188,12 +226,16 @@ class Person:
     consulted: strawberry.Private[Consulted]
 
     @strawberry.field(
-        extensions=[Masked(lambda p: MaskRule("person_id_number", "id_number", p.key))]
+        description="The resident ID number, masked as the caller's role requires.",
+        extensions=[Masked(lambda p: MaskRule("person_id_number", "id_number", p.key))],
     )
     def id_number(self) -> str | None:
         return self.key
 
-    @strawberry.field(extensions=[Masked(lambda p: MaskRule("person_name", "name", p.key))])
+    @strawberry.field(
+        description="The name (credit platform's registry, else the archive), masked by role.",
+        extensions=[Masked(lambda p: MaskRule("person_name", "name", p.key))],
+    )
     async def name(self, info: Ctx) -> str | None:
         """As the credit platform's registry has it, else as the archive has it."""
         subject = await self._credit(info)
@@ -214,7 +256,11 @@ class Person:
         born = id_number_birth_date(self.key)
         return born.isoformat() if born else None
 
-    @strawberry.field(extensions=[Masked(lambda _: MaskRule("civil_servant", "text"), leaf=False)])
+    @strawberry.field(
+        description="The person's file in the civil-service integrity archive; null for "
+        "someone who is not a civil servant, or whose role or purpose may not see it.",
+        extensions=[Masked(lambda _: MaskRule("civil_servant", "text"), leaf=False)],
+    )
     async def civil_servant(self, info: Ctx) -> CivilServant | None:
         if archive_access(None, self.consulted.viewer) is Access.NONE:
             info.context.disclosure.note(info, "HIDDEN")
@@ -222,28 +268,28 @@ class Person:
         file = await self.consulted.load(SourceName.ARCHIVE, info.context.loaders.archive, self.key)
         return CivilServant.of(file, self.consulted, info) if file else None
 
-    @strawberry.field
+    @strawberry.field(description="Records of the credit platform about the person.")
     async def credit_records(
-        self, info: Ctx, include_inactive: bool | None = False
+        self, info: Ctx, include_inactive: IncludeInactive = False
     ) -> list[CreditRecord] | None:
         return await self.consulted.credit_records(
             info, SubjectKey(SubjectType.PERSON, self.key), include_inactive
         )
 
-    @strawberry.field
+    @strawberry.field(description="Entries of the court's dishonest-debtor list about the person.")
     async def enforcement(
-        self, info: Ctx, include_inactive: bool | None = False
+        self, info: Ctx, include_inactive: IncludeInactive = False
     ) -> list[EnforcementEntry] | None:
         return await self.consulted.enforcement(info, self.key, include_inactive)
 
-    @strawberry.field
+    @strawberry.field(description="Court orders restricting the person's high consumption.")
     async def consumption_restrictions(self, info: Ctx) -> list[ConsumptionRestriction] | None:
         orders = await self.consulted.load(
             SourceName.COURT, info.context.loaders.restrictions, self.key
         )
         return None if orders is None else [ConsumptionRestriction.of(o) for o in orders]
 
-    @strawberry.field
+    @strawberry.field(description="Suppliers the person represents or holds shares in.")
     async def business_roles(self, info: Ctx) -> list[BusinessRole] | None:
         person = await self.consulted.load(
             SourceName.PROCUREMENT, info.context.loaders.representatives, self.key

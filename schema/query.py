@@ -7,12 +7,14 @@ purpose decides which platforms are consulted at all.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from connectors.identifiers import InvalidIdentifier, normalise_credit_code, normalise_id_number
 
+from .arguments import AsOf, PurposeArgument
 from .audit import AuditQueries, audit_root
 from .context import RequestContext
 from .disclosure import bind
@@ -43,11 +45,23 @@ def _consulted(
     return Consulted(sources, as_of or info.context.today(), viewer)
 
 
-@strawberry.type
+@strawberry.type(
+    description="What may be asked: every field reading personal data takes a purpose."
+)
 class Query:
     @strawberry.field(description="A person by resident ID number (18 digits; 15 are converted).")
     def person(
-        self, info: Ctx, id_number: str, purpose: Purpose, as_of: dt.date | None = None
+        self,
+        info: Ctx,
+        id_number: Annotated[
+            str,
+            strawberry.argument(
+                description="Resident ID number: 18 characters, the last a digit or X "
+                "(15-digit numbers are converted)."
+            ),
+        ],
+        purpose: PurposeArgument,
+        as_of: AsOf = None,
     ) -> Person | None:
         try:
             key = normalise_id_number(id_number, "idNumber")
@@ -57,7 +71,16 @@ class Query:
 
     @strawberry.field(description="An organisation by unified social credit code.")
     def organization(
-        self, info: Ctx, credit_code: str, purpose: Purpose, as_of: dt.date | None = None
+        self,
+        info: Ctx,
+        credit_code: Annotated[
+            str,
+            strawberry.argument(
+                description="Unified social credit code: 18 characters, digits and capital letters."
+            ),
+        ],
+        purpose: PurposeArgument,
+        as_of: AsOf = None,
     ) -> Organization | None:
         try:
             key = normalise_credit_code(credit_code, "creditCode")
@@ -68,7 +91,11 @@ class Query:
 
     @strawberry.field(description="A vetting report on one subject for a purpose, as of a date.")
     async def vet(
-        self, info: Ctx, subject: SubjectInput, purpose: Purpose, as_of: dt.date | None = None
+        self,
+        info: Ctx,
+        subject: Annotated[SubjectInput, strawberry.argument(description="Whom to vet.")],
+        purpose: PurposeArgument,
+        as_of: AsOf = None,
     ) -> VettingReport | None:
         return await vet_one(info, subject, purpose, as_of, "subject")
 
@@ -79,9 +106,12 @@ class Query:
     async def vet_batch(
         self,
         info: Ctx,
-        subjects: list[SubjectInput],
-        purpose: Purpose,
-        as_of: dt.date | None = None,
+        subjects: Annotated[
+            list[SubjectInput],
+            strawberry.argument(description="Whom to vet: at most 1,000, answered in order."),
+        ],
+        purpose: PurposeArgument,
+        as_of: AsOf = None,
     ) -> list[VettingReport | None]:
         # Errors stand in the list as values; GraphQL turns each into its entry's error.
         return await vet_many(info, subjects, purpose, as_of)  # type: ignore[return-value]
@@ -95,7 +125,15 @@ class Query:
         "every call is logged."
     )
     async def reveal_identity(
-        self, info: Ctx, pseudonym: str, case_number: str
+        self,
+        info: Ctx,
+        pseudonym: Annotated[
+            str, strawberry.argument(description="A pseudonym this gateway handed out.")
+        ],
+        case_number: Annotated[
+            str,
+            strawberry.argument(description="The audit case that needs the identity (logged)."),
+        ],
     ) -> SubjectRef | None:
         return await reveal_identity(info, pseudonym, case_number)
 
@@ -113,7 +151,7 @@ class Query:
         ]
 
 
-@strawberry.type
+@strawberry.type(description="What may be changed: objections and usage outcomes.")
 class Mutation:
     @strawberry.mutation(
         description="CREDIT_PLATFORM records only; data_subject (own records) and credit_admin."
@@ -121,10 +159,19 @@ class Mutation:
     async def file_objection(
         self,
         info: Ctx,
-        subject: SubjectInput,
-        source: SourceName,
-        record_id: strawberry.ID,
-        reason: str,
+        subject: Annotated[
+            SubjectInput, strawberry.argument(description="Whose record is disputed.")
+        ],
+        source: Annotated[
+            SourceName,
+            strawberry.argument(description="The record's platform (CREDIT_PLATFORM only)."),
+        ],
+        record_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The disputed record's recordId.")
+        ],
+        reason: Annotated[
+            str, strawberry.argument(description="Why the record is wrong (1 to 2,000 characters).")
+        ],
     ) -> Objection:
         return await file_objection(info, subject, source, str(record_id), reason)
 
@@ -133,6 +180,13 @@ class Mutation:
         "(反馈应用情况)."
     )
     async def record_usage(
-        self, info: Ctx, report_id: strawberry.ID, outcome: UsageOutcome
+        self,
+        info: Ctx,
+        report_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The reportId of a vetting report.")
+        ],
+        outcome: Annotated[
+            UsageOutcome, strawberry.argument(description="What the human decision was.")
+        ],
     ) -> UsageFeedback:
         return await record_usage(info, str(report_id), outcome)

@@ -35,23 +35,60 @@ __all__ = [
 ]
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "A record of the provincial public credit information platform (行政处罚, "
+        "失信名单 and others)."
+    )
+)
 class CreditRecord:
-    record_id: strawberry.ID
-    category: str
-    decision_no: str | None
-    violation_type: str | None
-    penalty_types: list[str] | None
-    penalty_content: str | None
-    fine_amount: Decimal | None
-    decision_date: dt.date | None
-    authority_name: str | None
-    severity: str | None
-    publicity_end: dt.date | None
-    disclosure: str
-    status: str
-    disputed: bool
-    in_force: bool
+    record_id: strawberry.ID = strawberry.field(
+        description="The platform's record id (the one an objection names)."
+    )
+    category: str = strawberry.field(
+        description=(
+            "ADMIN_PENALTY, SERIOUS_DISHONESTY, TAX_VIOLATION, GOV_DISHONESTY, "
+            "BROKEN_COMMITMENT or RED_LIST."
+        )
+    )
+    decision_no: str | None = strawberry.field(
+        description="Number of the decision document (决定书文号)."
+    )
+    violation_type: str | None = strawberry.field(
+        description="What was done wrong (违法行为类型), as the platform words it."
+    )
+    penalty_types: list[str] | None = strawberry.field(
+        description=(
+            "WARNING, FINE, CONFISCATION, SUSPENSION, LICENCE_REVOCATION, DETENTION or OTHER."
+        )
+    )
+    penalty_content: str | None = strawberry.field(
+        description="The penalty as decided (处罚内容), free text."
+    )
+    fine_amount: Decimal | None = strawberry.field(
+        description="The fine in yuan, when there is one."
+    )
+    decision_date: dt.date | None = strawberry.field(description="When the decision was made.")
+    authority_name: str | None = strawberry.field(description="The authority that decided.")
+    severity: str | None = strawberry.field(description="GENERAL (一般失信) or SERIOUS (严重失信).")
+    publicity_end: dt.date | None = strawberry.field(
+        description=(
+            "Last day of the record's publicity period; after it the record is no longer in force."
+        )
+    )
+    disclosure: str = strawberry.field(
+        description=(
+            "PUBLIC, CONDITIONAL (shown to sectors in its share scope) or RESTRICTED "
+            "(used to decide, never shown)."
+        )
+    )
+    status: str = strawberry.field(
+        description="EFFECTIVE, OBJECTION_PENDING (异议处理中), REPAIRED (已信用修复) or REVOKED."
+    )
+    disputed: bool = strawberry.field(
+        description=("Under objection (status OBJECTION_PENDING): a bar it would give only flags.")
+    )
+    in_force: bool = strawberry.field(description="In force on the question's as-of date.")
 
     @classmethod
     def of(cls, record: r.CreditRecord, as_of: dt.date) -> CreditRecord:
@@ -86,26 +123,52 @@ def _party_name(entry: EnforcementEntry) -> MaskRule | None:
     return MaskRule("person_name", "name", entry.id_code)
 
 
-@strawberry.type
+@strawberry.type(
+    description="An entry of the court's list of dishonest judgment debtors (失信被执行人名单)."
+)
 class EnforcementEntry:
-    entry_id: strawberry.ID
-    case_code: str | None
-    court: str | None
-    province: str | None
-    party_name: str | None = strawberry.field(extensions=[Masked(_party_name)])
-    id_code: str | None = strawberry.field(extensions=[Masked(_party_id)])
-    basis_doc_no: str | None
-    basis_issuer: str | None
-    obligation: str | None
-    performance: str | None
-    unperformed_amount: Decimal | None
-    behaviour: int | None
-    filing_date: dt.date | None
-    publish_date: dt.date | None
-    listing_end: dt.date | None
-    status: str
-    removed_date: dt.date | None
-    in_force: bool
+    entry_id: strawberry.ID = strawberry.field(description="The court interface's entry id.")
+    case_code: str | None = strawberry.field(
+        description="The enforcement case number (案号), e.g. (2024)辽0102执1234号."
+    )
+    court: str | None = strawberry.field(description="The enforcing court.")
+    province: str | None = strawberry.field(description="The court's province.")
+    party_name: str | None = strawberry.field(
+        extensions=[Masked(_party_name)],
+        description="The debtor's name (masked by role for persons).",
+    )
+    id_code: str | None = strawberry.field(
+        extensions=[Masked(_party_id)],
+        description="The debtor's ID number or credit code (masked by role for persons).",
+    )
+    basis_doc_no: str | None = strawberry.field(
+        description="Number of the judgment or other document enforced (执行依据文号)."
+    )
+    basis_issuer: str | None = strawberry.field(description="Who issued the document enforced.")
+    obligation: str | None = strawberry.field(
+        description="The obligation the document set (free text)."
+    )
+    performance: str | None = strawberry.field(
+        description="NONE (nothing performed) or PARTIAL (partly performed)."
+    )
+    unperformed_amount: Decimal | None = strawberry.field(
+        description="What is still owed, in yuan."
+    )
+    behaviour: int | None = strawberry.field(
+        description="The kind of dishonest conduct, code 1 to 6 (失信情形)."
+    )
+    filing_date: dt.date | None = strawberry.field(
+        description="When the case was filed (立案时间)."
+    )
+    publish_date: dt.date | None = strawberry.field(description="When the entry was published.")
+    listing_end: dt.date | None = strawberry.field(
+        description=("Last day of a fixed listing term; null: listed until the debt is performed.")
+    )
+    status: str = strawberry.field(description="LISTED or REMOVED.")
+    removed_date: dt.date | None = strawberry.field(
+        description="When the entry was removed from the list."
+    )
+    in_force: bool = strawberry.field(description="Listed on the question's as-of date.")
     party_type: strawberry.Private[SubjectType]
 
     @classmethod
@@ -133,13 +196,13 @@ class EnforcementEntry:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A court order restricting high consumption (限制消费令).")
 class ConsumptionRestriction:
-    order_id: strawberry.ID
-    case_code: str | None
-    court: str | None
-    issued_date: dt.date | None
-    status: str
+    order_id: strawberry.ID = strawberry.field(description="The court interface's order id.")
+    case_code: str | None = strawberry.field(description="The enforcement case number (案号).")
+    court: str | None = strawberry.field(description="The court that issued the order.")
+    issued_date: dt.date | None = strawberry.field(description="When the order was issued.")
+    status: str = strawberry.field(description="ACTIVE or LIFTED.")
 
     @classmethod
     def of(cls, restriction: r.ConsumptionRestriction) -> ConsumptionRestriction:
@@ -152,11 +215,15 @@ class ConsumptionRestriction:
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description="A person's role in a supplier registered with the procurement system."
+)
 class BusinessRole:
-    supplier: SubjectRef
-    role: str
-    registration_status: str | None
+    supplier: SubjectRef = strawberry.field(description="The supplier.")
+    role: str = strawberry.field(description="LEGAL_REPRESENTATIVE or SHAREHOLDER.")
+    registration_status: str | None = strawberry.field(
+        description=("The supplier's registration: ACTIVE, SUSPENDED, CANCELLED or NOT_REGISTERED.")
+    )
 
     @classmethod
     def of(cls, role: r.BusinessRole) -> BusinessRole:
@@ -167,16 +234,20 @@ class BusinessRole:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A debarment from government procurement (不良行为记录名单).")
 class Debarment:
-    record_no: strawberry.ID
-    reason: str | None
-    legal_basis: str | None
-    authority: str | None
-    start_date: dt.date | None
-    end_date: dt.date | None
-    published_date: dt.date | None
-    in_force: bool
+    record_no: strawberry.ID = strawberry.field(
+        description="The procurement system's record number."
+    )
+    reason: str | None = strawberry.field(description="Why the supplier was debarred.")
+    legal_basis: str | None = strawberry.field(description="The provision the debarment rests on.")
+    authority: str | None = strawberry.field(description="The authority that debarred.")
+    start_date: dt.date | None = strawberry.field(description="First day of the debarment.")
+    end_date: dt.date | None = strawberry.field(
+        description="Last day of the debarment; null: no end set."
+    )
+    published_date: dt.date | None = strawberry.field(description="When it was published.")
+    in_force: bool = strawberry.field(description="In force on the question's as-of date.")
 
     @classmethod
     def of(cls, debarment: r.Debarment, as_of: dt.date) -> Debarment:
@@ -192,14 +263,24 @@ class Debarment:
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "A record of serious illegal or dishonest conduct in procurement (严重违法失信行为记录)."
+    )
+)
 class Violation:
-    record_no: strawberry.ID
-    circumstance: str | None
-    penalty: str | None
-    legal_basis: str | None
-    penalty_date: dt.date | None
-    authority: str | None
+    record_no: strawberry.ID = strawberry.field(
+        description="The procurement system's record number."
+    )
+    circumstance: str | None = strawberry.field(description="What happened (具体情形).")
+    penalty: str | None = strawberry.field(description="The penalty given (处罚结果).")
+    legal_basis: str | None = strawberry.field(description="The provision the penalty rests on.")
+    penalty_date: dt.date | None = strawberry.field(
+        description=(
+            "When the penalty was given; the procurement rules count their periods from it."
+        )
+    )
+    authority: str | None = strawberry.field(description="The authority that penalised.")
 
     @classmethod
     def of(cls, violation: r.Violation) -> Violation:
@@ -213,14 +294,18 @@ class Violation:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A government unit's failure as a buyer, on one contract.")
 class PurchaserIssue:
-    contract_no: str
-    type: str
-    amount: Decimal | None
-    due_date: dt.date | None
-    resolved_date: dt.date | None
-    open: bool
+    contract_no: str = strawberry.field(description="The contract concerned.")
+    type: str = strawberry.field(
+        description="LATE_PAYMENT (拖欠), ACCEPTANCE_DELAY (验收拖延) or BREACH (违约)."
+    )
+    amount: Decimal | None = strawberry.field(description="The amount concerned, in yuan.")
+    due_date: dt.date | None = strawberry.field(description="When payment or acceptance was due.")
+    resolved_date: dt.date | None = strawberry.field(
+        description="When the issue was resolved; null while it is open."
+    )
+    open: bool = strawberry.field(description="Unresolved on the question's as-of date.")
 
     @classmethod
     def of(cls, issue: r.PurchaserIssue, as_of: dt.date) -> PurchaserIssue:
@@ -234,12 +319,12 @@ class PurchaserIssue:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A government procurement contract awarded.")
 class Award:
-    contract_no: str
-    supplier: SubjectRef
-    award_date: dt.date
-    amount: Decimal | None
+    contract_no: str = strawberry.field(description="The contract number.")
+    supplier: SubjectRef = strawberry.field(description="The supplier that won the contract.")
+    award_date: dt.date = strawberry.field(description="When the contract was awarded.")
+    amount: Decimal | None = strawberry.field(description="The contract amount, in yuan.")
 
     @classmethod
     def of(cls, award: r.Award) -> Award:

@@ -16,32 +16,62 @@ from strawberry.types import Info
 from . import vetting
 from .basis import SlotKind, note_slot
 from .masking import Masked, MaskRule
-from .types import Purpose, SourceName, SourceStatus, SubjectRef
+from .types import Purpose, SourceName, SourceStatus, SubjectRef, describe_values
 
 __all__ = ["Effect", "Finding", "Verdict", "VettingReport"]
 
-Verdict = strawberry.enum(vetting.Verdict, name="Verdict")
-Effect = strawberry.enum(vetting.Effect, name="Effect")
+Verdict = strawberry.enum(
+    vetting.Verdict, name="Verdict", description="What the rule set made of a subject."
+)
+describe_values(
+    Verdict,
+    {
+        "CLEAR": "No rule fired and every source the purpose needs answered.",
+        "FLAGGED": "Something for a human to weigh: a FLAG, or a BAR on a disputed record.",
+        "INELIGIBLE": "A BAR holds on the as-of date: see eligibleFrom.",
+        "INCOMPLETE": "A source the purpose needs did not answer (or was stale): never CLEAR.",
+    },
+)
+Effect = strawberry.enum(
+    vetting.Effect, name="Effect", description="What a finding does to the verdict."
+)
+describe_values(
+    Effect,
+    {
+        "BAR": "Makes the subject INELIGIBLE until the finding's until (FLAGGED if disputed).",
+        "FLAG": "Makes the subject FLAGGED: for a human to weigh.",
+    },
+)
 
 
 def _detail(finding: Finding) -> MaskRule:
     return MaskRule("free_text", "text", restricted=finding.restricted)
 
 
-@strawberry.type
+@strawberry.type(description="One rule that fired on one record.")
 class Finding:
-    rule_id: str
+    rule_id: str = strawberry.field(description="The rule's id in the rule set, e.g. CS-01.")
     title: str = strawberry.field(description="The rule's title, as in the rule set.")
-    effect: Effect  # type: ignore[valid-type]
-    legal_basis: str
-    source: SourceName
+    effect: Effect = strawberry.field(  # type: ignore[valid-type]
+        description="BAR (makes the subject ineligible) or FLAG (for a human to weigh)."
+    )
+    legal_basis: str = strawberry.field(description="The provisions the rule rests on.")
+    source: SourceName = strawberry.field(description="The platform of the record.")
     until: dt.date | None = strawberry.field(description="first free day; null when open-ended")
-    disputed: bool
+    disputed: bool = strawberry.field(
+        description=("The record is under objection: a BAR on it gives FLAGGED, never INELIGIBLE.")
+    )
     restricted: bool = strawberry.field(
         description="decided by a RESTRICTED record: details below are null"
     )
-    summary: str | None = strawberry.field(extensions=[Masked(_detail)])
-    record_ref: str | None = strawberry.field(extensions=[Masked(_detail)])
+    summary: str | None = strawberry.field(
+        extensions=[Masked(_detail)],
+        description="What the record says, in a line (hidden where the record is restricted).",
+    )
+    record_ref: str | None = strawberry.field(
+        extensions=[Masked(_detail)],
+        description="Which record: SOURCE:kind:id (hidden where the record is restricted).",
+    )
 
     @classmethod
     def of(cls, finding: vetting.Finding) -> Finding:
@@ -59,20 +89,28 @@ class Finding:
         )
 
 
-@strawberry.type
+@strawberry.type(description="The rule set's judgement on one subject for one purpose on one date.")
 class VettingReport:
-    subject: SubjectRef
-    purpose: Purpose
-    as_of: dt.date
-    verdict: Verdict  # type: ignore[valid-type]
+    subject: SubjectRef = strawberry.field(description="Who was vetted.")
+    purpose: Purpose = strawberry.field(description="What for.")
+    as_of: dt.date = strawberry.field(
+        description="The date judged: records in force on this day count."
+    )
+    verdict: Verdict = strawberry.field(  # type: ignore[valid-type]
+        description="The judgement: see the values of Verdict."
+    )
     eligible_from: dt.date | None = strawberry.field(
         description="only when INELIGIBLE; null when a BAR is open-ended"
     )
-    findings: list[Finding]
-    sources: list[SourceStatus]
-    rule_set_version: str
-    policy_version: str
-    notice: str
+    findings: list[Finding] = strawberry.field(description="Each rule that fired, on which record.")
+    sources: list[SourceStatus] = strawberry.field(
+        description="Each platform the purpose needs: answered or not, and how fresh."
+    )
+    rule_set_version: str = strawberry.field(description="The version of the rule set that judged.")
+    policy_version: str = strawberry.field(description="The version of the masking policy applied.")
+    notice: str = strawberry.field(
+        description="What the report is for: a human decides; the report informs."
+    )
     made_at: strawberry.Private[dt.datetime]
     id: strawberry.Private[str]
 
@@ -81,7 +119,7 @@ class VettingReport:
         note_slot(info, SlotKind.REPORT_ID, report_id=self.id)
         return strawberry.ID(self.id)
 
-    @strawberry.field
+    @strawberry.field(description="When this answer was made.")
     def generated_at(self, info: Info[Any, Any]) -> dt.datetime:
         note_slot(info, SlotKind.NOW)
         return self.made_at

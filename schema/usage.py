@@ -18,22 +18,35 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from .context import RequestContext
+from .types import describe_values
 
 __all__ = ["UsageFeedback", "UsageOutcome", "record_usage"]
 
 
-@strawberry.enum
+@strawberry.enum(description="What the human decision made of a report (反馈应用情况).")
 class UsageOutcome(enum.Enum):
     ADOPTED = "ADOPTED"
     NOT_ADOPTED = "NOT_ADOPTED"
     PENDING = "PENDING"
 
 
-@strawberry.type
+describe_values(
+    UsageOutcome,
+    {
+        "ADOPTED": "The report was followed.",
+        "NOT_ADOPTED": "The report was not followed.",
+        "PENDING": "Not decided yet.",
+    },
+)
+
+
+@strawberry.type(description="A recorded usage outcome.")
 class UsageFeedback:
-    report_id: strawberry.ID
-    outcome: UsageOutcome
-    queued: bool
+    report_id: strawberry.ID = strawberry.field(description="The report it is about.")
+    outcome: UsageOutcome = strawberry.field(description="The outcome recorded.")
+    queued: bool = strawberry.field(
+        description="True: stored, to be forwarded to the credit platform."
+    )
 
 
 async def record_usage(
