@@ -23,7 +23,7 @@ import uvicorn
 
 from auth.access_log_entry import AccessLogError
 
-from .first_query import DEMO_AS_OF, FIRST_QUERY, FIRST_QUERY_ROLE
+from .first_query import DEMO_AS_OF, DEMO_PERSON, FIRST_QUERY, FIRST_QUERY_ROLE
 from .settings import ConfigError, load_settings
 from .vet_cli import add_vet_parser
 
@@ -194,8 +194,7 @@ def _demo(args: argparse.Namespace) -> int:
     config_file = DEMO_DATA / "demo-gateway.toml"
     _write_private(config_file, gateway_config_toml(standins, urls))
     settings = load_settings(config_file, gateway={"port": args.port, "mode": "development"})
-    person, unit = _demo_subjects(dataset)
-    tokens = _demo_tokens(Path(settings.auth.dev_keys_dir), person, unit)
+    tokens = _demo_tokens(Path(settings.auth.dev_keys_dir), DEMO_PERSON, _demo_unit(dataset))
     page = GraphiQLPage(query=FIRST_QUERY, token=tokens[args.graphiql_role])
     gateway = ServedApp("gateway", create_app(settings, graphiql=page), "127.0.0.1", args.port)
     served: dict[str, str] = {}
@@ -216,20 +215,17 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo_subjects(dataset: Path) -> tuple[str | None, str | None]:
-    """A person and an organisation of the first planted cases, to try things on."""
-    person = unit = None
+def _demo_unit(dataset: Path) -> str | None:
+    """The organisation of the first planted case: the demo hr_officer's unit."""
     with (dataset / "golden.jsonl").open(encoding="utf-8") as cases:
         for line in cases:
-            subject = json.loads(line)["subject"]
-            person = person or subject.get("idNumber")
-            unit = unit or subject.get("creditCode")
-            if person and unit:
-                break
-    return person, unit
+            unit = json.loads(line)["subject"].get("creditCode")
+            if unit:
+                return str(unit)
+    return None
 
 
-def _demo_tokens(keys_dir: Path, person: str | None, unit: str | None) -> dict[str, str]:
+def _demo_tokens(keys_dir: Path, person: str, unit: str | None) -> dict[str, str]:
     """A development token per role; the data subject is `person`."""
     from auth.devkeys import mint_token
 

@@ -6,9 +6,12 @@ query asks as of that date: asked as of today, the records planted around it
 may have ended.
 """
 
-__all__ = ["DEMO_AS_OF", "FIRST_QUERY", "FIRST_QUERY_ROLE"]
+__all__ = ["DEMO_AS_OF", "DEMO_PERSON", "FIRST_QUERY", "FIRST_QUERY_ROLE"]
 
 DEMO_AS_OF = "2025-06-30"
+# A civil servant of the demo dataset under a sanction on that date; the demo's
+# data_subject token is this person's, so the README's examples fit together.
+DEMO_PERSON = "211322199906275760"
 FIRST_QUERY_ROLE = "hr_officer"
 # Kept as the README shows it (a test compares them).
 FIRST_QUERY = """\

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from gateway.first_query import DEMO_AS_OF, FIRST_QUERY, FIRST_QUERY_ROLE
+from gateway.first_query import DEMO_AS_OF, DEMO_PERSON, FIRST_QUERY, FIRST_QUERY_ROLE
 from tests.stack import running_stack
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -22,6 +22,14 @@ def test_the_first_example_is_what_the_demo_opens_graphiql_with():
     assert role is not None
     assert role.group(1) == FIRST_QUERY_ROLE
     assert DEMO_AS_OF in FIRST_QUERY
+    assert DEMO_PERSON in FIRST_QUERY
+
+
+def demo_token(stack, role):
+    """As `credgate demo` mints them: its data subject is DEMO_PERSON."""
+    if role == "data_subject":
+        return stack.token(role, "reader", id_number=DEMO_PERSON)
+    return stack.token(role, "reader")
 
 
 async def test_every_readme_example_runs_on_the_demo_dataset(demo_dataset, tmp_path):
@@ -33,7 +41,7 @@ async def test_every_readme_example_runs_on_the_demo_dataset(demo_dataset, tmp_p
         roles.append(role.group(1))
     async with running_stack(demo_dataset, tmp_path) as stack:
         answers = [
-            await stack.query(block, stack.token(role, "reader"))
+            await stack.query(block, demo_token(stack, role))
             for block, role in zip(blocks, roles, strict=True)
         ]
     for block, answer in zip(blocks, answers, strict=True):
@@ -45,3 +53,6 @@ async def test_every_readme_example_runs_on_the_demo_dataset(demo_dataset, tmp_p
     first = answers[0]["data"]
     assert any(s["inForce"] for s in first["person"]["civilServant"]["sanctions"])
     assert first["vet"]["findings"]
+    # The data subject sees that the hr_officer looked it up, and with what outcome.
+    history = answers[-1]["data"]["person"]["accessHistory"]
+    assert {(e["purpose"], e["outcome"]) for e in history} >= {("CADRE_SELECTION", "OK")}
