@@ -296,7 +296,12 @@ class _Gateway:
         """Fail before the run when the address is not a credgate endpoint taking the token."""
         url = self.options.url
         body = self._post({"query": CHECK})
-        if (body.get("data") or {}).get("__typename") != "Query":
+        # In production a gateway may run trusted documents only: refusing this one
+        # it has already accepted the token, and shown itself a credgate endpoint.
+        trusted_only = any(
+            _code(e) == "PERSISTED_QUERY_NOT_FOUND" for e in body.get("errors") or ()
+        )
+        if not trusted_only and (body.get("data") or {}).get("__typename") != "Query":
             detail = _first_message(body) or "no GraphQL answer"
             raise RunFailed(
                 f"{url} does not answer as a credgate GraphQL endpoint ({detail}): "

@@ -397,3 +397,21 @@ async def test_rows_that_could_not_be_vetted_make_the_run_fail_and_say_so(
     assert all_failed == 3
     assert [row["verdict"] for row in read_report(tmp_path / "all.csv")] == ["ERROR", "ERROR"]
     assert "NOT ALL VETTED: 2 of 2" in said
+
+
+async def test_a_gateway_running_trusted_documents_only_vets_the_listed_batch(dataset, tmp_path):
+    from gateway.vet_cli import VET_BATCH
+    from tests.gateway.test_trusted_documents import listing, production
+
+    source = tmp_path / "candidates.csv"
+    source.write_text(f"id_number\n{known.OTHERS[0]}\n", encoding="utf-8")
+    out = tmp_path / "report.json"
+    settings = production(tmp_path, listing(tmp_path, VET_BATCH))  # the check is not listed
+    async with running_stack(dataset, tmp_path, **settings) as stack:
+        hr = stack.token("hr_officer", "hr", unit=known.UNIT)
+        code = await vet(
+            str(source), "--purpose", "CADRE_SELECTION", "--as-of", known.AS_OF,
+            "--out", str(out), "--url", endpoint(stack), "--token", hr,
+        )  # fmt: skip
+    assert code == 0
+    assert [row["verdict"] for row in read_report(out)] == ["FLAGGED"]
