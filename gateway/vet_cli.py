@@ -7,9 +7,10 @@ subjects per call, so every subject passes the same access control, masking
 and access log as a single `vet`. Only one chunk is held at a time: a million
 rows run in the memory of a thousand.
 
-Before the first row is sent, the command checks what it was given: no token
-is refused at once (naming `--token` and `CREDGATE_TOKEN`), and one small query
-shows that `--url` is a credgate GraphQL endpoint that accepts the token.
+Before the first row is sent, one small query checks what the command was
+given: that `--url` is a credgate GraphQL endpoint and that it accepts the
+token — or, with no token, that it wants none (access control off, development
+only); otherwise the run stops there, naming `--token` and `CREDGATE_TOKEN`.
 
 Exit status: 0 when every row was vetted, whatever the verdicts. 3 when the run
 went through but some rows could not be vetted (an invalid identifier, a purpose
@@ -51,7 +52,7 @@ from .vet_csv import (
     report_kind,
 )
 
-__all__ = ["RunFailed", "VetOptions", "add_vet_parser", "run_vet", "vet_file"]
+__all__ = ["MissingToken", "RunFailed", "VetOptions", "add_vet_parser", "run_vet", "vet_file"]
 
 DEFAULT_URL = "http://127.0.0.1:8000/graphql"
 MAX_CHUNK = 1_000  # vetBatch's limit
@@ -79,6 +80,10 @@ _RUN_ERRORS = {"UNAUTHENTICATED", "FORBIDDEN_PURPOSE", "LIMIT_EXCEEDED", "BATCH_
 
 class RunFailed(Exception):
     """The run cannot go on; the message is the one line the user sees."""
+
+
+class MissingToken(RunFailed):
+    """No token was given and the gateway wants one (found before the first row)."""
 
 
 @dataclass(frozen=True)
@@ -183,18 +188,10 @@ def run_vet(args: argparse.Namespace, *, sleep: Callable[[float], None] = time.s
         token=args.token or os.environ.get("CREDGATE_TOKEN") or None,
         chunk_size=args.chunk_size,
     )
-    if options.token is None:
-        print(
-            "credgate vet: no token: give one with --token TOKEN or in CREDGATE_TOKEN "
-            "(the demo prints one per role; in development: credgate token --role "
-            "hr_officer --sub NAME)",
-            file=sys.stderr,
-        )
-        return 2
     try:
         with httpx.Client(timeout=httpx.Timeout(300.0, connect=10.0)) as client:
             summary = vet_file(options, client, sys.stderr, sleep=sleep)
-    except InputError as exc:
+    except (InputError, MissingToken) as exc:
         print(f"credgate vet: {exc}", file=sys.stderr)
         return 2
     except (RunFailed, OSError) as exc:
@@ -366,6 +363,12 @@ class _Gateway:
             body: dict[str, Any] = answer.json()
         except ValueError:
             body = {}
+        if answer.status_code == 401 and not token:
+            raise MissingToken(
+                "no token: the gateway wants one; give it with --token TOKEN or in "
+                "CREDGATE_TOKEN (the demo prints one per role; in development: "
+                "credgate token --role hr_officer --sub NAME)"
+            )
         if answer.status_code == 401:
             reason = _first_message(body) or "no reason given"
             raise RunFailed(

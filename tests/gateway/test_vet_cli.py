@@ -305,17 +305,36 @@ async def test_a_rate_limited_run_waits_as_told_then_gives_up(dataset, tmp_path,
     assert "HTTP 429" in capsys.readouterr().err.splitlines()[-1]
 
 
-def test_no_token_is_refused_before_any_call(tmp_path, capsys, monkeypatch):
+async def test_no_token_is_found_out_before_any_row(dataset, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("CREDGATE_TOKEN", raising=False)
     source = tmp_path / "candidates.csv"
     source.write_text(f"id_number\n{known.PERSON}\n", encoding="utf-8")
-    args = parse(str(source), "--purpose", "HONOURS", "--url", closed_port_url())
-    assert args.command(args) == 2
+    out = tmp_path / "report.csv"
+    async with running_stack(dataset, tmp_path) as stack:
+        code = await vet(
+            str(source), "--purpose", "HONOURS", "--out", str(out), "--url", endpoint(stack)
+        )
+    assert code == 2
     said = capsys.readouterr().err
     assert "no token" in said
     assert "--token" in said
     assert "CREDGATE_TOKEN" in said
-    assert "did not answer" not in said  # nothing was called
+    assert logged_vet_batches(tmp_path) == []  # no row was sent
+    assert not out.exists()
+
+
+async def test_a_gateway_without_access_control_needs_no_token(dataset, tmp_path, monkeypatch):
+    monkeypatch.delenv("CREDGATE_TOKEN", raising=False)
+    source = tmp_path / "candidates.csv"
+    source.write_text(f"id_number\n{known.OTHERS[0]}\n", encoding="utf-8")
+    out = tmp_path / "report.csv"
+    async with running_stack(dataset, tmp_path, auth={"enforce": False}) as stack:
+        code = await vet(
+            str(source), "--purpose", "CADRE_SELECTION", "--as-of", known.AS_OF,
+            "--out", str(out), "--url", endpoint(stack),
+        )  # fmt: skip
+    assert code == 0
+    assert [row["verdict"] for row in read_report(out)] == ["FLAGGED"]
 
 
 def test_help_names_the_accepted_headers_and_encodings(capsys):
