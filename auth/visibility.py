@@ -2,7 +2,10 @@
 
 `Viewer` is the caller as one root field sees it: the acting role (the first of
 the token's roles that grants the declared purpose), that role's sector, the
-purpose, and whether the subject asked about is the caller itself.
+purpose, and whether it is a data subject asking about itself. "Self" belongs
+to the data_subject role alone: an officer whose token names its own unit or
+ID number sees that unit, or itself, exactly as a colleague from another unit
+would (an officer's token says where it works, not what it may see).
 
 A record is then SHOWN, used to DECIDE only (a RESTRICTED record: its finding
 is reported, every detail is hidden), or NOT visible at all:
@@ -17,8 +20,10 @@ is reported, every detail is hidden), or NOT visible at all:
     credit_admin    sees every record; a data subject sees every record about itself
 
 In force (rule 1) and the consulted sources (rule 4) are decided elsewhere
-(schema/in_force.py, schema/purposes.py). `Viewer.unrestricted()` is the viewer
-when access control is switched off (development only).
+(schema/in_force.py, schema/purposes.py); records no longer in force (and
+REPAIRED or REVOKED ones) reach only the viewers that see everything.
+`Viewer.unrestricted()` is the viewer when access control is switched off
+(development only).
 """
 
 from __future__ import annotations
@@ -46,7 +51,11 @@ class Viewer:
 
     role: Role | None  # None: access control is off (development mode only)
     purpose: Purpose
-    is_self: bool = False
+    is_self: bool = False  # a data subject asking about itself (no other role is ever "self")
+
+    def __post_init__(self) -> None:
+        if self.is_self and self.role is not Role.DATA_SUBJECT:
+            raise ValueError("only a data subject can be its own subject")
 
     @classmethod
     def unrestricted(cls, purpose: Purpose) -> Viewer:
@@ -58,7 +67,8 @@ class Viewer:
 
     @property
     def sees_everything(self) -> bool:
-        """credit_admin, a data subject about itself, or access control off."""
+        """credit_admin, a data subject about itself, or access control off: every
+        record whatever its disclosure, and records no longer in force too."""
         return self.role is None or self.role is Role.CREDIT_ADMIN or self.is_self
 
     def in_scope(self, share_scope: Iterable[str]) -> bool:

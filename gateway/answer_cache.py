@@ -5,10 +5,10 @@ policy uses it, policy version, document hash, variables), filled by the same
 masking code". Here the key is an HMAC (pseudonym key, its own label) of
 
     the caller's roles in token order, unit and ID number (all of them, so
-    the acting role, an own-unit rule and a data subject's "self" come out
-    the same), the policy and rule-set versions, today's date (the default
-    as-of date) and the request body as sent (document, variables and
-    operation name: another spelling is another entry)
+    the acting role and a data subject's "self" come out the same), the
+    policy and rule-set versions, today's date (the default as-of date) and
+    the request body as sent (document, variables and operation name:
+    another spelling is another entry)
 
 — never the caller's own name (`sub`): two HR officers of one unit share an
 entry, and nothing in a kept answer says who asked (`accessHistory`, the only

@@ -100,9 +100,11 @@ def bind(
                 f"purpose {purpose.value} is not granted to the caller's roles",
                 extensions={"code": "FORBIDDEN_PURPOSE", "purpose": purpose.value},
             )
+        # Only the data subject is "self": an officer's own unit or ID number in its
+        # token widens nothing (it sees them as a colleague from another unit would).
+        is_self = role is Role.DATA_SUBJECT
         own = principal.id_number if kind is SubjectKind.PERSON else principal.unit
-        is_self = own is not None and own == key
-        if role is Role.DATA_SUBJECT and not is_self:
+        if is_self and own != key:
             raise GraphQLError(
                 "a data subject may ask only about itself",
                 extensions={"code": "FORBIDDEN_SUBJECT"},

@@ -14,7 +14,7 @@ Level 2 of the cache: what an evaluation gave (`Judged`: the engine's report,
 the subject's name, the credit records it rested on, when each source was
 fetched) is kept by (subject, purpose, as-of date, rule-set version, policy
 version, visibility class). Record visibility shapes the evidence, so the class
-is the acting role's sector, or "self" for a caller about itself; masking
+is the acting role's sector, or "self" for a data subject about itself; masking
 still happens on the way out, per role. Only a report every source answered
 for (fresh) is kept; it expires with the earliest record end among its
 evidence, is evicted with any of its level-1 entries, and is not used once a
@@ -232,7 +232,8 @@ def new_report_id() -> str:
 
 
 def visibility_class(viewer: Viewer) -> str:
-    """Who sees the same evidence: the acting role's sector, or "self"."""
+    """Who sees the same evidence: the acting role's sector, or "self" (a data
+    subject about itself: no other role is ever "self", see auth/visibility.py)."""
     if viewer.is_self:
         return "self"
     if viewer.role is None:
