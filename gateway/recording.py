@@ -33,7 +33,13 @@ logger = logging.getLogger(__name__)
 
 RULE_SET_NONE = "-"  # no vetting rules were applied to this answer
 DENIALS = frozenset(
-    {"FORBIDDEN_PURPOSE", "FORBIDDEN_SUBJECT", "PURPOSE_NOT_APPLICABLE", "NOT_FOUND"}
+    {
+        "FORBIDDEN_PURPOSE",
+        "FORBIDDEN_SUBJECT",
+        "FORBIDDEN_ARGUMENT",
+        "PURPOSE_NOT_APPLICABLE",
+        "NOT_FOUND",
+    }
 )
 
 

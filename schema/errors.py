@@ -13,7 +13,21 @@ from connectors.identifiers import InvalidIdentifier
 
 from .types import Purpose, SourceName, SubjectKind
 
-__all__ = ["invalid_identifier", "purpose_not_applicable", "source_unavailable"]
+__all__ = [
+    "forbidden_argument",
+    "invalid_identifier",
+    "purpose_not_applicable",
+    "source_unavailable",
+]
+
+
+def forbidden_argument(argument: str) -> GraphQLError:
+    """An argument the acting role may not use (`includeInactive`: credit_admin and
+    a data subject about itself only)."""
+    return GraphQLError(
+        f"{argument} is not granted to the caller's role",
+        extensions={"code": "FORBIDDEN_ARGUMENT", "argument": argument},
+    )
 
 
 def invalid_identifier(error: InvalidIdentifier) -> GraphQLError:

@@ -12,6 +12,7 @@ from connectors.records import SubjectKey, SubjectType
 
 from .arguments import DateFrom, DateTo, IncludeInactive
 from .context import RequestContext
+from .in_force import debarment_in_force, issue_open
 from .records import (
     Award,
     CreditRecord,
@@ -106,7 +107,8 @@ class Organization:
         supplier = await self._supplier(info)
         if supplier is None:
             return None
-        found = [Debarment.of(d, self.consulted.as_of) for d in supplier.debarments]
+        current = self.consulted.current(supplier.debarments, debarment_in_force)
+        found = [Debarment.of(d, self.consulted.as_of) for d in current]
         return sorted(found, key=lambda d: not d.in_force)
 
     @strawberry.field(
@@ -125,7 +127,8 @@ class Organization:
         )
         if performance is None:
             return None
-        return [PurchaserIssue.of(issue, self.consulted.as_of) for issue in performance.issues]
+        current = self.consulted.current(performance.issues, issue_open)
+        return [PurchaserIssue.of(issue, self.consulted.as_of) for issue in current]
 
     @strawberry.field(description="Awards made BY this organisation as purchaser.")
     async def awards(

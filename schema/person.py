@@ -16,7 +16,7 @@ from connectors.records import SubjectKey, SubjectType
 
 from .arguments import IncludeInactive
 from .context import RequestContext
-from .in_force import sanction_in_force
+from .in_force import investigation_open, restriction_active, sanction_in_force
 from .masking import Masked, MaskRule
 from .records import BusinessRole, ConsumptionRestriction, CreditRecord, EnforcementEntry
 from .subjects import Consulted, source_status
@@ -157,16 +157,16 @@ class CivilServant:
         """The file as the viewer may see it: RESTRICTED sanctions and
         investigations only decide, so they are left out (and the answer says so)."""
         as_of, viewer = consulted.as_of, consulted.viewer
-        sanctions = [
-            s for s in file.sanctions if archive_access(s.disclosure, viewer) is Access.SHOW
-        ]
+        # What is no longer in force does not exist for an officer: it is neither
+        # listed nor counted among the omitted.
+        usable_sanctions = consulted.current(file.sanctions, sanction_in_force)
+        usable_investigations = consulted.current(file.investigations, investigation_open)
+        sanctions = [s for s in usable_sanctions if archive_access(s.disclosure, viewer) is SHOW]
         investigations = [
-            i for i in file.investigations if archive_access(i.disclosure, viewer) is Access.SHOW
+            i for i in usable_investigations if archive_access(i.disclosure, viewer) is SHOW
         ]
-        omitted = (
-            len(file.sanctions) + len(file.investigations) - len(sanctions) - len(investigations)
-        )
-        consulted.note_decide_only(info, omitted)
+        omitted = len(usable_sanctions) + len(usable_investigations)
+        consulted.note_decide_only(info, omitted - len(sanctions) - len(investigations))
         return cls(
             unit=SubjectRef.organization(file.unit_code, file.unit_name),
             position=file.position,
@@ -287,7 +287,11 @@ class Person:
         orders = await self.consulted.load(
             SourceName.COURT, info.context.loaders.restrictions, self.key
         )
-        return None if orders is None else [ConsumptionRestriction.of(o) for o in orders]
+        if orders is None:
+            return None
+        return [
+            ConsumptionRestriction.of(o) for o in self.consulted.current(orders, restriction_active)
+        ]
 
     @strawberry.field(description="Suppliers the person represents or holds shares in.")
     async def business_roles(self, info: Ctx) -> list[BusinessRole] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -13,7 +13,7 @@ from strawberry.types import Info
 from auth.visibility import Access, Viewer, credit_access
 from connectors.records import SubjectKey
 
-from .errors import source_unavailable
+from .errors import forbidden_argument, source_unavailable
 from .in_force import credit_record_in_force, enforcement_in_force
 from .loaders import Fetched
 from .records import CreditRecord, EnforcementEntry
@@ -26,6 +26,7 @@ __all__ = ["Consulted", "source_status"]
 
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class Consulted:
@@ -49,16 +50,41 @@ class Consulted:
             raise source_unavailable(fetched.error)
         return fetched.value
 
+    def with_inactive(
+        self, info: Info[RequestContext, None], include_inactive: bool | None
+    ) -> bool:
+        """Whether a listing shows records not in force (expired, removed, repaired,
+        revoked): only when asked for, by credit_admin or a data subject about
+        itself, and the access log says it was asked. Anyone else asking is refused
+        with FORBIDDEN_ARGUMENT (a denial in the log): for them such records do
+        not exist."""
+        if not include_inactive:
+            return False
+        if not self.viewer.sees_everything:
+            raise forbidden_argument("includeInactive")
+        path = ".".join(str(step) for step in info.path.as_list())
+        info.context.disclosure.events.append(f"includeInactive:{path}")
+        return True
+
+    def current(self, rows: Iterable[R], in_force: Callable[[R, dt.date], bool]) -> list[R]:
+        """`rows` as a listing without an includeInactive argument shows them: all
+        to credit_admin and a data subject about itself (each marked), only those
+        in force on the as-of date to anyone else."""
+        if self.viewer.sees_everything:
+            return list(rows)
+        return [row for row in rows if in_force(row, self.as_of)]
+
     async def credit_records(
         self, info: Info[RequestContext, None], key: SubjectKey, include_inactive: bool | None
     ) -> list[CreditRecord] | None:
+        inactive_too = self.with_inactive(info, include_inactive)
         subject = await self.load(SourceName.CREDIT_PLATFORM, info.context.loaders.credit, key)
         if subject is None:
             return None
         records = [
             record
             for record in subject.records
-            if include_inactive or credit_record_in_force(record, self.as_of)
+            if inactive_too or credit_record_in_force(record, self.as_of)
         ]
         access = [credit_access(r.disclosure, r.share_scope, self.viewer) for r in records]
         self.note_decide_only(info, access.count(Access.DECIDE_ONLY))
@@ -77,13 +103,14 @@ class Consulted:
     async def enforcement(
         self, info: Info[RequestContext, None], key: str, include_inactive: bool | None
     ) -> list[EnforcementEntry] | None:
+        inactive_too = self.with_inactive(info, include_inactive)
         entries = await self.load(SourceName.COURT, info.context.loaders.enforcement, key)
         if entries is None:
             return None
         return [
             EnforcementEntry.of(entry, self.as_of)
             for entry in entries
-            if include_inactive or enforcement_in_force(entry, self.as_of)
+            if inactive_too or enforcement_in_force(entry, self.as_of)
         ]
 
     async def statuses(

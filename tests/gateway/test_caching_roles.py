@@ -28,7 +28,7 @@ QUERY = """query ($id: String!, $org: String!, $pp: Purpose!, $po: Purpose!, $d:
   person(idNumber: $id, purpose: $pp, asOf: $d) {
     idNumber name birthDate
     civilServant { position sanctions { sanctionId kind reason inForce } investigations { caseId } }
-    creditRecords(includeInactive: true) {
+    creditRecords {
       recordId category disclosure status severity publicityEnd disputed inForce
     }
     enforcement { entryId idCode partyName }

@@ -42,7 +42,7 @@ PERSON_BY_VARIABLES = """
 query Person($id: String!, $purpose: Purpose!) {
   person(idNumber: $id, purpose: $purpose, asOf: "2025-06-30") {
     idNumber name
-    creditRecords(includeInactive: true) { recordId }
+    creditRecords(includeInactive: false) { recordId }
     enforcement { partyName idCode }
     consumptionRestrictions { orderId }
     businessRoles { supplier { name } role }
