@@ -1,8 +1,13 @@
 """GraphQL types of a vetting report, built from the engine's `Report`.
 
-A finding decided by a RESTRICTED record keeps its rule, effect, source and
-`until`; its `summary` and `recordRef` go through the masking policy as details
-of a restricted record (HIDDEN for every role but credit_admin).
+A finding is a value like any other: its `summary` and `recordRef` are masked
+by the policy class of the record behind it, for the role and purpose asking
+(an investigation's finding follows the investigations row, a sanction's or
+an assessment's the civil-servant row). When that class is HIDDEN for the
+asker, or the record is RESTRICTED (a detail hidden from every role but
+credit_admin and the data subject), the finding still decides — rule,
+effect, source, `until` — and its details are null, listed in
+`extensions.privacy`.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from .basis import SlotKind, note_slot
 from .masking import Masked, MaskRule
 from .types import Purpose, SourceName, SourceStatus, SubjectRef, describe_values
 
-__all__ = ["Effect", "Finding", "Verdict", "VettingReport"]
+__all__ = ["Effect", "Finding", "Verdict", "VettingReport", "record_class"]
 
 Verdict = strawberry.enum(
     vetting.Verdict, name="Verdict", description="What the rule set made of a subject."
@@ -44,8 +49,19 @@ describe_values(
 )
 
 
+def record_class(record_ref: str) -> str:
+    """The policy class of the record a finding rests on, from its reference
+    ("SOURCE:kind:id"). Credit, court and procurement records have no class of
+    their own (who may use them is decided row by row, before any rule runs):
+    their details are free text."""
+    source, kind, _ = record_ref.split(":", 2)
+    if source != "ARCHIVE":
+        return "free_text"
+    return "investigations" if kind == "investigation" else "civil_servant"
+
+
 def _detail(finding: Finding) -> MaskRule:
-    return MaskRule("free_text", "text", restricted=finding.restricted)
+    return MaskRule(finding.record_class, "text", restricted=finding.restricted)
 
 
 @strawberry.type(description="One rule that fired on one record.")
@@ -66,12 +82,15 @@ class Finding:
     )
     summary: str | None = strawberry.field(
         extensions=[Masked(_detail)],
-        description="What the record says, in a line (hidden where the record is restricted).",
+        description="What the record says, in a line (hidden where the record, or its"
+        " policy class, is hidden from the caller).",
     )
     record_ref: str | None = strawberry.field(
         extensions=[Masked(_detail)],
-        description="Which record: SOURCE:kind:id (hidden where the record is restricted).",
+        description="Which record: SOURCE:kind:id (hidden where the record, or its"
+        " policy class, is hidden from the caller).",
     )
+    record_class: strawberry.Private[str]
 
     @classmethod
     def of(cls, finding: vetting.Finding) -> Finding:
@@ -86,6 +105,7 @@ class Finding:
             restricted=finding.restricted,
             summary=finding.summary,
             record_ref=finding.record_ref,
+            record_class=record_class(finding.record_ref),
         )
 
 

@@ -78,8 +78,8 @@ def policy():
 
 
 def test_the_shipped_policy_names_its_version(policy):
-    assert policy.version == "2026-12-01.1"
-    assert "2026-12-01.1" in repr(policy)
+    assert policy.version == "2026-12-07.1"
+    assert "2026-12-07.1" in repr(policy)
 
 
 def test_the_vocabulary_is_the_domains():
@@ -166,16 +166,21 @@ def test_unknown_names_are_no_answer(policy, args, message):
         policy.hides(*args)
 
 
-def test_restricted_records_only_decide_except_for_credit_admin(policy):
+def test_restricted_records_only_decide_except_for_credit_admin_and_the_subject(policy):
+    # The data subject sees its own RESTRICTED records in full (PIPL art. 45), except
+    # investigations, which its row keeps HIDDEN.
+    shown = {"credit_admin", "data_subject"}
     assert policy.shows_restricted_details("credit_admin")
+    assert policy.shows_restricted_details("data_subject")
+    assert policy.mask_for("data_subject", "investigations", "SELF_CHECK", "text") is H
     for role in ROLES:
-        if role != "credit_admin":
+        if role not in shown:
             assert not policy.shows_restricted_details(role)
         for field_class in FIELD_CLASSES:
             for kind in KINDS[field_class]:
                 for purpose in PURPOSES:
                     got = policy.mask_for(role, field_class, purpose, kind, restricted=True)
-                    if role == "credit_admin":
+                    if role in shown:
                         assert got is policy.mask_for(role, field_class, purpose, kind)
                     else:
                         assert got is H
@@ -229,7 +234,7 @@ def test_asking_needs_no_io_after_loading(monkeypatch):
 
 def test_a_policy_file_is_loaded_from_a_path(tmp_path):
     path = tmp_path / "policy.toml"
-    path.write_text(SHIPPED.replace('"2026-12-01.1"', '"2027-01-15.3"'), "utf-8")
+    path.write_text(SHIPPED.replace('"2026-12-07.1"', '"2027-01-15.3"'), "utf-8")
     assert load_policy(KEY, path).version == "2027-01-15.3"
 
 
@@ -267,7 +272,7 @@ def refused(text: str) -> PolicyError:
 
 
 def test_the_shipped_text_parses():
-    assert parse_policy(SHIPPED, KEY).version == "2026-12-01.1"
+    assert parse_policy(SHIPPED, KEY).version == "2026-12-07.1"
 
 
 @pytest.mark.parametrize(
@@ -395,13 +400,16 @@ def test_the_shipped_text_parses():
             "unknown role 'root'",
         ),
         (
-            edited('restricted_details = ["credit_admin"]', 'restricted_details = "credit_admin"'),
+            edited(
+                'restricted_details = ["credit_admin", "data_subject"]',
+                'restricted_details = "credit_admin"',
+            ),
             "restricted_details",
             "expected a list",
         ),
         (
             edited(
-                'restricted_details = ["credit_admin"]',
+                'restricted_details = ["credit_admin", "data_subject"]',
                 'restricted_details = ["credit_admin", "credit_admin"]',
             ),
             "restricted_details",
@@ -431,12 +439,12 @@ def test_a_malformed_policy_is_refused_naming_the_entry(text, entry, reason):
     ],
 )
 def test_a_bad_version_is_refused(version):
-    error = refused(edited('version = "2026-12-01.1"', f"version = {version}"))
+    error = refused(edited('version = "2026-12-07.1"', f"version = {version}"))
     assert error.entry == "version"
 
 
 def test_a_missing_version_is_refused():
-    assert refused(edited('version = "2026-12-01.1"\n', "")).entry == "version"
+    assert refused(edited('version = "2026-12-07.1"\n', "")).entry == "version"
 
 
 def test_text_that_is_not_toml_is_refused():

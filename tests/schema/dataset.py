@@ -238,3 +238,21 @@ def write_dataset(root: Path) -> Path:
         [{"person_id": person_id, "year": 2021, "title": "优秀公务员", "level": "市级"}],
     )
     return root
+
+
+def add_open_investigation(root: Path) -> Path:
+    """PERSON gets I-2, an open CONDITIONAL investigation (shown to hr_officer under
+    CADRE_SELECTION only), and a position change that starts while it is open (so
+    `promotionsDuringBars` reports it, with the investigation among the bars)."""
+    archive = root / "archive"
+    for name, row in (
+        ("cs_investigation", {"case_id": "I-2", "person_id": "CS-1", "authority": "沈阳市监委",
+                              "opened_date": "2025-04-15", "closed_date": None,
+                              "disclosure": "CONDITIONAL"}),
+        ("cs_position_history", {"person_id": "CS-1", "position": "办公室主任",
+                                 "rank_level": "一级调研员", "unit_code": UNIT,
+                                 "start_date": "2025-05-10", "end_date": None}),
+    ):  # fmt: skip
+        with (archive / f"{name}.jsonl").open("a", encoding="utf-8") as rows:
+            rows.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return root
