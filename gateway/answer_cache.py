@@ -264,7 +264,7 @@ def _value(slot: Slot, now: dt.datetime, report_ids: dict[str, str], request_id:
     if slot.kind is SlotKind.REPORT_ID:
         return b'"%s"' % report_ids[slot.report_id].encode()
     if slot.kind is SlotKind.NOW:
-        return b'"%s"' % now.isoformat().encode()
+        return b'"%s"' % (now - dt.timedelta(seconds=slot.offset_s)).isoformat().encode()
     if slot.kind is SlotKind.REQUEST_ID:
         return b'"%s"' % request_id.encode()
     return repr(max((now - (slot.since or now)).total_seconds(), 0.0)).encode()

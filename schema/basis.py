@@ -38,7 +38,7 @@ ResponsePath = tuple[str | int, ...]
 
 class SlotKind(Enum):
     REPORT_ID = "report_id"  # a new id for the same report row
-    NOW = "now"  # the time the answer is made
+    NOW = "now"  # the time the answer is made (less `offset_s`)
     AGE = "age"  # seconds since `since`
     REQUEST_ID = "request_id"  # the answer's own (in `extensions`; noted by the gateway)
 
@@ -51,6 +51,7 @@ class Slot:
     kind: SlotKind
     report_id: str = ""  # REPORT_ID: the id this answer's report row had
     since: dt.datetime | None = None  # AGE: when the data was fetched
+    offset_s: float = 0.0  # NOW: this many seconds before the answer's time
 
 
 @dataclass
@@ -78,9 +79,14 @@ class AnswerBasis:
 
 
 def note_slot(
-    info: Info[Any, Any], kind: SlotKind, *, report_id: str = "", since: dt.datetime | None = None
+    info: Info[Any, Any],
+    kind: SlotKind,
+    *,
+    report_id: str = "",
+    since: dt.datetime | None = None,
+    offset_s: float = 0.0,
 ) -> None:
     """Remember that the value resolved at `info.path` is made anew per answer."""
     basis: AnswerBasis = info.context.basis
     path = tuple(info.path.as_list())
-    basis.slots.append(Slot(path, kind, report_id=report_id, since=since))
+    basis.slots.append(Slot(path, kind, report_id=report_id, since=since, offset_s=offset_s))

@@ -46,7 +46,9 @@ class Consulted:
         if source not in self.sources:
             return None
         fetched = await loader.load(key)
-        if fetched.error is not None and not fetched.stale:
+        # A stale stand-in exists because someone asked before: only those who may
+        # learn that a person was looked up are shown it (schema/freshness.py).
+        if fetched.error is not None and not (fetched.stale and self.viewer.sees_everything):
             raise source_unavailable(fetched.error)
         return fetched.value
 
@@ -116,9 +118,16 @@ class Consulted:
     async def statuses(
         self, checks: Mapping[SourceName, Callable[[], Awaitable[SourceStatus]]]
     ) -> list[SourceStatus]:
-        """The status of every consulted platform, asked concurrently."""
+        """The status of every consulted platform, asked concurrently; a stale
+        stand-in is a plain failure to those who may not see it."""
         consulted = [check() for source, check in checks.items() if source in self.sources]
-        return list(await asyncio.gather(*consulted))
+        statuses = await asyncio.gather(*consulted)
+        if self.viewer.sees_everything:
+            return statuses
+        return [
+            SourceStatus(source=s.source, ok=False, error=s.error) if s.stale else s
+            for s in statuses
+        ]
 
 
 async def source_status(

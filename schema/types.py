@@ -12,6 +12,7 @@ import strawberry
 from strawberry.types import Info
 
 from .basis import SlotKind, note_slot
+from .freshness import ServingBound, serving_bound_s
 from .masking import Masked, MaskRule
 
 __all__ = [
@@ -149,7 +150,9 @@ class SourceStatus:
         description="Whether the platform answered (from the cache counts)."
     )
     as_of: dt.datetime | None = strawberry.field(
-        default=None, description="when the data was fetched from the platform"
+        default=None,
+        description="when the data was fetched from the platform",
+        extensions=[ServingBound()],
     )
     stale: bool = strawberry.field(
         default=False, description="served past its freshness limit (never used for a verdict)"
@@ -161,6 +164,11 @@ class SourceStatus:
 
     @strawberry.field(description="seconds since the data was fetched from the platform")
     def cache_age_seconds(self, info: Info[Any, Any]) -> float | None:
-        if self.age_s is not None and self.as_of is not None:
-            note_slot(info, SlotKind.AGE, since=self.as_of)
+        if self.age_s is None or self.as_of is None:
+            return self.age_s
+        # Another caller's lookup must not show in the age (schema/freshness.py).
+        bound = serving_bound_s(info, self.source.value)
+        if bound is not None:
+            return bound
+        note_slot(info, SlotKind.AGE, since=self.as_of)
         return self.age_s

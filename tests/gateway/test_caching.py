@@ -182,7 +182,8 @@ async def test_old_data_is_fetched_again_and_shown_stale_only_while_its_platform
     async with platforms(dataset, tmp_path) as running:
         gateway = gateway_on(running, tmp_path, clock=clock, cache=QUIET, platforms=court)
         async with gateway as stack:
-            hr = stack.token("hr_officer", "hr", unit=known.UNIT)
+            # credit_admin: the one (with the subject) shown a stale stand-in (schema/freshness.py).
+            hr = stack.token("credit_admin", "hr", unit=known.UNIT)
 
             async def ask(query: str, subject: str) -> dict[str, Any]:
                 return await stack.query(query, hr, id=subject, p="CADRE_SELECTION", d=known.AS_OF)
