@@ -352,3 +352,71 @@ def test_a_data_subject_never_sees_anyone_else(live: Any, data: Any) -> None:
     query = data.draw(aimed_queries(root, "SELF_CHECK", person, known.SUPPLIER))
     forbidden = [known.PERSON, PARTIAL_ID, known.PERSON_NAME, "欧阳**", "I-1", "CR-001", "E-1"]
     assert_none_of(forbidden, ask(stack, log, token, query, "data_subject", root), query)
+
+
+# Every field at every depth, beside the generated ones: a path a generated query
+# happens not to pick is still asked once per role and purpose.
+NESTED_ARGUMENTS = {"from": '"2025-01-01"', "to": '"2025-12-31"'}
+ROOT_ARGUMENTS = {
+    "person": f'idNumber: "{known.PERSON}"',
+    "organization": f'creditCode: "{known.SUPPLIER}"',
+    "vet": f'subject: {{idNumber: "{known.PERSON}"}}',
+    "vetBatch": f'subjects: [{{idNumber: "{known.PERSON}"}}, {{creditCode: "{known.SUPPLIER}"}}]',
+}
+
+
+def every_field(named: graphql.GraphQLNamedType, depth: int = 0) -> str:
+    """A selection of every field of `named` (and below), each field taking
+    `includeInactive` asked twice: as it is and, aliased, with it true."""
+    if not isinstance(named, graphql.GraphQLObjectType):
+        return ""
+    picked = []
+    for name, definition in named.fields.items():
+        required = [
+            f"{arg}: {NESTED_ARGUMENTS[arg]}"
+            for arg, spec in definition.args.items()
+            if graphql.is_non_null_type(spec.type)
+        ]
+        arguments = f"({', '.join(required)})" if required else ""
+        below = every_field(graphql.get_named_type(definition.type), depth + 1)
+        selection = f" {{ {below} }}" if below else ""
+        picked.append(f"{name}{arguments}{selection}")
+        if "includeInactive" in definition.args:
+            picked.append(f"all_{name}: {name}(includeInactive: true){selection}")
+    return " ".join(picked)
+
+
+def every_field_query(root: str, purpose: str) -> str:
+    definition = QUERY.fields[root]
+    arguments = ROOT_ARGUMENTS.get(root)
+    if arguments is not None:
+        arguments = f'({arguments}, purpose: {purpose}, asOf: "2025-06-30")'
+    elif definition.args:
+        arguments = '(pseudonym: "P-0", caseNumber: "case-1")'  # revealIdentity
+    below = every_field(graphql.get_named_type(definition.type))
+    return f"{{ {root}{arguments or ''}{f' {{ {below} }}' if below else ''} }}"
+
+
+EVERY_FIELD_CASES = [
+    ("hr_officer", "CADRE_SELECTION", [*ALWAYS_FORBIDDEN, *INACTIVE, *ids("I-1")]),
+    ("hr_officer", "HONOURS", [*ALWAYS_FORBIDDEN, *INACTIVE, *INVESTIGATION]),
+    ("procurement_officer", "PROCUREMENT_ELIGIBILITY",
+     [*ALWAYS_FORBIDDEN, *INACTIVE, *INVESTIGATION, "综合处处长", "沈纪〔2025〕3号"]),
+    ("auditor", "AUDIT",
+     [*ALWAYS_FORBIDDEN, *INACTIVE, *INVESTIGATION, PARTIAL_ID, known.PERSON_NAME, "欧阳**"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("root", ROOTS)
+@pytest.mark.parametrize(
+    ("role", "purpose", "forbidden"),
+    EVERY_FIELD_CASES,
+    ids=[f"{role}-{purpose}" for role, purpose, _ in EVERY_FIELD_CASES],
+)
+def test_every_field_of_every_root_keeps_each_roles_forbidden_values_out(
+    live: Any, root: str, role: str, purpose: str, forbidden: list[str]
+) -> None:
+    stack, log = live
+    token = mint_token(stack.keys, role, role, unit=known.UNIT, id_number=known.PERSON)
+    query = every_field_query(root, purpose)
+    assert_none_of(forbidden, ask(stack, log, token, query, role, root), query)
