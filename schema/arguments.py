@@ -28,7 +28,8 @@ AsOf = Annotated[
 IncludeInactive = Annotated[
     bool | None,
     strawberry.argument(
-        description="Also the records not in force on the as-of date (with inForce false)."
+        description="Also the records not in force on the as-of date (with inForce false): "
+        "credit_admin and the data subject about itself only (FORBIDDEN_ARGUMENT otherwise)."
     ),
 ]
 DateFrom = Annotated[
