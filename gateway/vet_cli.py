@@ -119,7 +119,7 @@ def add_vet_parser(commands: Any) -> None:
         "--out", type=_report_path, metavar="F.csv|F.json|F.jsonl", help="default: CSV to stdout"
     )
     vet.add_argument("--url", default=DEFAULT_URL, help=f"GraphQL endpoint (default {DEFAULT_URL})")
-    vet.add_argument("--token", help="bearer token (default: $CREDGATE_TOKEN; required)")
+    vet.add_argument("--token", help="bearer token (default: $CREDGATE_TOKEN)")
     vet.add_argument(
         "--chunk-size", type=_chunk_size, default=MAX_CHUNK, metavar="N",
         help=f"subjects per vetBatch call (1..{MAX_CHUNK}, default {MAX_CHUNK})",
