@@ -78,6 +78,7 @@ __all__ = [
     "person_coverage",
     "print_latencies",
     "process_cpu_s",
+    "process_tree_cpu_s",
     "run_standins",
     "sequential",
 ]
@@ -367,14 +368,16 @@ class GatewayProcess:
 
 
 @contextlib.asynccontextmanager
-async def gateway_process(config: Path, scratch: Path) -> AsyncIterator[GatewayProcess]:
-    """`credgate serve --config CONFIG` (one uvicorn worker) in its own process,
+async def gateway_process(
+    config: Path, scratch: Path, *, workers: int = 1
+) -> AsyncIterator[GatewayProcess]:
+    """`credgate serve --config CONFIG` (`workers` uvicorn workers) in its own process,
     ready once `/healthz` answers; its output goes to `scratch/gateway.log`."""
     port = _free_port()
     log = scratch / "gateway.log"
     command = [
         sys.executable, "-m", "gateway.cli", "serve", "--config", str(config),
-        "--host", HOST, "--port", str(port), "--workers", "1",
+        "--host", HOST, "--port", str(port), "--workers", str(workers),
     ]  # fmt: skip
     url = f"http://{HOST}:{port}"
     async with _child(command, log, cwd=REPO) as process, httpx.AsyncClient() as probe:
@@ -449,6 +452,18 @@ def process_cpu_s(pid: int) -> float | None:
         return None
     # After the command name: state is field 3, utime 14 and stime 15 (1-based).
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree_cpu_s(pid: int) -> float:
+    """CPU seconds of `pid` and every process below it (uvicorn's workers), now."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        total += process_cpu_s(current) or 0.0
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+    return total
 
 
 # -- GraphQL requests and load ----------------------------------------------------

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -235,6 +236,12 @@ def create_app(
             "platforms": {p.platform: {"ok": p.ok, "error": p.error} for p in probes},
             # A degraded cache does not make the gateway unready: the platforms answer.
             "cache": cache,
+            # This worker's calls so far (an archive call is one or more statements).
+            "upstream": {
+                "process": os.getpid(),
+                "calls": {name: p.requests for name, p in connectors.platforms().items()},
+                "archive_statements": connectors.archive.statements,
+            },
         }
         return JSONResponse(body, status_code=200 if ready else 503)
 

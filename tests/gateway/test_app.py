@@ -1,12 +1,18 @@
 """The gateway's health endpoints against the real stand-ins over loopback."""
 
+import os
+
 import httpx
 import pytest
 
 from gateway.settings import load_settings
+from tests.schema import dataset as known
 from tests.stack import gateway, platforms, running_stack
 
 SOURCES = "{ sources { source ok error } }"
+EVERY_PLATFORM = """query ($id: String!) { person(idNumber: $id, purpose: CADRE_SELECTION) {
+  civilServant { position } creditRecords { recordId } enforcement { entryId }
+  businessRoles { role } } }"""
 
 
 @pytest.fixture(autouse=True)
@@ -26,6 +32,19 @@ async def test_all_platforms_ready_and_reported_in_graphql(small_dataset, tmp_pa
             {"source": name, "ok": True, "error": None}
             for name in ("CREDIT_PLATFORM", "PROCUREMENT", "COURT", "ARCHIVE")
         ]
+
+
+async def test_readiness_counts_this_workers_upstream_calls(tmp_path_factory, tmp_path):
+    dataset = known.write_dataset(tmp_path_factory.mktemp("known"))
+    async with running_stack(dataset, tmp_path) as stack:
+        before = (await stack.client.get("/readyz")).json()["upstream"]
+        assert before["process"] == os.getpid()  # the stack serves in this process
+        answer = await stack.query(EVERY_PLATFORM, id=known.PERSON)
+        assert "errors" not in answer, answer
+        after = (await stack.client.get("/readyz")).json()["upstream"]
+        assert after["archive_statements"] > before["archive_statements"]
+        for platform in ("credit", "procurement", "court", "archive"):
+            assert after["calls"][platform] > before["calls"][platform], platform
 
 
 async def test_a_platform_that_is_down_is_named(small_dataset, tmp_path):
