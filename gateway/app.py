@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, cast
 
-import httpx
 import psycopg
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -37,6 +36,7 @@ from auth.access_log import AccessLog, open_access_log
 from auth.policy import Policy, load_policy
 from auth.reveal import PseudonymRegistry, open_registry
 from connectors.bundle import Connectors, build_connectors
+from connectors.http_client import upstream_client
 from connectors.probe import Probe, probe_all
 from schema import build_schema
 from schema.basis import AnswerBasis
@@ -210,7 +210,7 @@ def create_app(
     """
     if telemetry is None:
         telemetry = Telemetry.from_settings(settings.telemetry)
-    client = httpx.AsyncClient(limits=httpx.Limits(max_connections=200))
+    client = upstream_client()
     if telemetry is not None:
         telemetry.instrument_client(client)
     connectors = build_connectors(settings.platforms, client)

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connectors.base import Platform, SourceResult
 from connectors.court import DEBTORS_PATH, CourtConnector
+from connectors.http_client import upstream_client
 from connectors.identifiers import is_valid_id_number
 from connectors.records import EnforcementEntry
 from connectors.resilience import RetryPolicy
@@ -266,7 +267,7 @@ async def harness(
     credentials = CourtCredentials(CLIENT_ID, CLIENT_SECRET)
     tap = Tap(create_court_app(data, credentials, state, **stand_in))
     async with contextlib.AsyncExitStack() as stack:
-        client = await stack.enter_async_context(httpx.AsyncClient())
+        client = await stack.enter_async_context(upstream_client())
         servers = contextlib.AsyncExitStack()
         stack.push_async_callback(servers.aclose)
         url = await servers.enter_async_context(serve(tap))

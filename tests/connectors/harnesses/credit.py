@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connectors.base import Platform, SourceResult
 from connectors.credit import BATCH_QUERY_PATH, OBJECTIONS_PATH, CreditConnector
+from connectors.http_client import upstream_client
 from connectors.records import CreditSubject, SubjectKey, SubjectType
 from connectors.resilience import RetryPolicy
 from connectors.settings import CreditSettings
@@ -255,7 +256,7 @@ async def harness(
     credentials = CreditCredentials(APP_KEY, APP_SECRET)
     tap = Tap(create_credit_app(data, credentials, state, rate_limit_per_s=rate_limit_per_s))
     async with contextlib.AsyncExitStack() as stack:
-        client = await stack.enter_async_context(httpx.AsyncClient())
+        client = await stack.enter_async_context(upstream_client())
         servers = contextlib.AsyncExitStack()
         stack.push_async_callback(servers.aclose)
         url = await servers.enter_async_context(serve(tap))

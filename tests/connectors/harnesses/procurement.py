@@ -24,6 +24,7 @@ from pydantic import SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connectors.base import Platform, SourceResult
+from connectors.http_client import upstream_client
 from connectors.procurement import ProcurementConnector
 from connectors.records import SupplierStatus
 from connectors.resilience import RetryPolicy
@@ -186,7 +187,7 @@ async def running(
         load_procurement_dataset(tmp_path), ProcurementCredentials(USERNAME, PASSWORD), state
     )
     rewriter = AnswerRewriter(app)
-    async with contextlib.AsyncExitStack() as server, httpx.AsyncClient() as client:
+    async with contextlib.AsyncExitStack() as server, upstream_client() as client:
         base_url = await server.enter_async_context(serve(rewriter))
         yield ProcurementHarness(
             base_url,
