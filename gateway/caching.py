@@ -342,7 +342,13 @@ def build_caching(settings: Settings, *, clock: Clock | None = None) -> Caching:
         stale_grace_s=cache.stale_grace_s,
     )
     freshness = {name: getattr(settings.platforms, name).freshness_s for name in PLATFORMS}
-    sources = SourceCache(records, flight, ttl_by_platform(settings.platforms), freshness)
+    sources = SourceCache(
+        records,
+        flight,
+        ttl_by_platform(settings.platforms),
+        freshness,
+        keeps=cache.backend != "none",
+    )
     return Caching(settings, sources, backend, keys, link=link, bus=bus)
 
 

@@ -82,6 +82,9 @@ class SourceCache:
     flight: Flight
     ttl_s: Mapping[str, float]
     freshness_s: Mapping[str, float]
+    # False for `[cache] backend = "none"`: nothing is read or stored, so no key
+    # is hashed and no entry built (the clock and freshness limits still apply).
+    keeps: bool = True
 
     def now(self) -> dt.datetime:
         return self.records.now()
@@ -124,7 +127,7 @@ def _load_function(
             else:
                 value = result.values[cast(K, key.subject)]
                 outcomes[key] = Fetched(value, answered, age_s=age_s, cache_key=key)
-        if cache is not None:
+        if cache is not None and cache.keeps:
             good = {key: got.value for key, got in outcomes.items() if got.error is None}
             await cache.records.store_records(good, fetched_at=fetched_at, asked_at=asked_at)
         return outcomes
@@ -134,7 +137,8 @@ def _load_function(
         fetched = await fetch(wanted)
         return [fetched[key] for key in wanted]
 
-    if cache is None:
+    if cache is None or not cache.keeps:
+        # Identical chunks in flight are still shared, by the connector's platform.
         return uncached
 
     async def lookup(keys: Sequence[RecordKey]) -> dict[RecordKey, Fetched[T]]:

@@ -191,7 +191,7 @@ async def _judge(
         policy_version=context.disclosure.policy.version,
         visibility=visibility_class(viewer),
     )
-    if cache is not None:
+    if cache is not None and cache.keeps:
         held = await cache.records.report(report_key)
         statuses = _still_fresh(held.value, cache) if held is not None else None
         if held is not None and statuses is not None:
@@ -211,7 +211,12 @@ async def _judge(
         fetched=tuple((status.source, status.as_of) for status in gathered.sources),
     )
     fetched = [status.as_of for status in gathered.sources if status.ok and not status.stale]
-    if cache is not None and len(fetched) == len(gathered.sources) and None not in fetched:
+    if (
+        cache is not None
+        and cache.keeps
+        and len(fetched) == len(gathered.sources)
+        and None not in fetched
+    ):
         # As old as its oldest data: an eviction since then (heard or not yet
         # heard here) refuses it.
         oldest = min(at for at in fetched if at is not None)

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from connectors.base import SHANGHAI, now_shanghai
-from connectors.cache import RecordKey
+from connectors.cache import CacheKeys, RecordKey
 from connectors.records import SubjectKey, SubjectType
 from gateway.app import create_app
 from gateway.caching import Clock, clock_from_environment
@@ -254,3 +254,30 @@ async def test_fake_now_moves_the_as_of_date_in_development_only(dataset, tmp_pa
     assert report["generatedAt"].startswith("2031-02-03T10:")
     with pytest.raises(ConfigError, match="CREDGATE_FAKE_NOW"):
         clock_from_environment(production)
+
+
+async def test_without_a_cache_nothing_is_hashed_or_kept_and_every_request_asks(
+    dataset, tmp_path, monkeypatch
+):
+    digests: list[bytes] = []
+    real_digest = CacheKeys._digest
+
+    def counted(self: CacheKeys, label: bytes, text: str) -> str:
+        digests.append(label)
+        return real_digest(self, label, text)
+
+    monkeypatch.setattr(CacheKeys, "_digest", counted)
+    async with platforms(dataset, tmp_path) as running:
+        async with gateway_on(running, tmp_path, cache={"backend": "none"}) as stack:
+            hr = stack.token("hr_officer", "hr", unit=known.UNIT)
+            answers = []
+            for query in (PERSON_QUERY, VET_QUERY, PERSON_QUERY, VET_QUERY):
+                answers.append(await stack.query(query, hr, id=known.PERSON, p="CADRE_SELECTION"))
+                if len(answers) == 2:
+                    asked = await data_requests(stack)
+            asked_again = await data_requests(stack)
+    assert all("errors" not in answer for answer in answers), answers
+    assert answers[0]["data"]["person"]["name"] == answers[2]["data"]["person"]["name"]
+    assert answers[1]["data"]["vet"]["verdict"] == answers[3]["data"]["vet"]["verdict"]
+    assert all(asked_again[name] > asked[name] for name in asked), (asked, asked_again)
+    assert digests == []  # no key or tag made for a cache that keeps nothing
