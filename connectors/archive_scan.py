@@ -183,7 +183,10 @@ class ArchiveScan:
             return {chunk[0]: _Page(read_rows, len(read_rows) >= self.page_size)}, now_shanghai()
 
         result: SourceResult[object, _Page[T]] = await self.archive.platform.batched(
-            f"scan:{operation}", [key], fetch
+            f"scan:{operation}",
+            [key],
+            fetch,
+            merge=False,  # each page's own statement
         )
         if key in result.errors:
             raise result.errors[key]

@@ -5,12 +5,14 @@ holds one platform's shared machinery (settings, breaker, retry policy,
 single-flight, request count) and `Platform.batched` does the common work of a
 keyed operation:
 
-1. de-duplicate the keys (order kept) and split them by the platform's batch limit;
+1. de-duplicate the keys (order kept), merge them with the keys other callers
+   ask for the same operation within a few milliseconds (`coalesce`), and
+   split them by the platform's batch limit;
 2. run the chunks concurrently, each as one upstream call within `timeout_s`,
    retried and guarded by the breaker, shared with identical calls in flight;
 3. check the answer names exactly the keys asked for (`check_answer`);
-4. merge: `values` for the keys answered, `errors` for the keys whose chunk
-   failed, and one `CallStatus` for the whole call.
+4. merge: `values` for the caller's keys answered, `errors` for its keys whose
+   chunk failed, and one `CallStatus` for the whole call.
 
 A failure never escapes as an exception from `batched`: the caller gets partial
 results and says which keys are missing, so one failed platform nulls only its
@@ -26,6 +28,7 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Se
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from .coalesce import Merger
 from .errors import SourceError, SourceProtocolError
 from .resilience import CircuitBreaker, RetryPolicy, SingleFlight, retrying
 from .settings import PlatformSettings
@@ -88,6 +91,8 @@ class Platform:
         # Backoff jitter needs no cryptographic quality.
         self.rng = rng or random.Random()
         self.requests = 0  # upstream attempts made, for status and metrics
+        # Concurrent callers' keys for one operation, merged within the window.
+        self.merger = Merger(settings.merge_window_ms / 1000)
         # Values differ by operation; a flight's key starts with its operation.
         self._flights: SingleFlight[Hashable, Any] = SingleFlight()
 
@@ -98,10 +103,14 @@ class Platform:
         fetch: Callable[[Sequence[K], float], Awaitable[tuple[Mapping[K, T], dt.datetime]]],
         *,
         batch_limit: int | None = None,
+        merge: bool = True,
     ) -> SourceResult[K, T]:
         """Run `fetch(chunk, attempt_timeout_s)` for every chunk of `keys`.
 
         `batch_limit` overrides the platform's for operations that take fewer keys.
+        `merge` lets the keys share chunks with other callers of `operation` in the
+        same window (`coalesce`); an operation name must then stand for one
+        `fetch`, whoever passes it.
 
         `fetch` makes ONE upstream request (following pages is its own business)
         and returns the records by key plus the platform's as-of time; it raises
@@ -109,19 +118,34 @@ class Platform:
         """
         unique = list(dict.fromkeys(keys))
         size = batch_limit or self.batch_limit
-        chunks = [unique[i : i + size] for i in range(0, len(unique), size)]
-        outcomes = await asyncio.gather(*(self._chunk(operation, chunk, fetch) for chunk in chunks))
+
+        async def run(asked: Sequence[K]) -> dict[K, _Chunk[K, T] | SourceError]:
+            chunks = [asked[i : i + size] for i in range(0, len(asked), size)]
+            outcomes = await asyncio.gather(
+                *(self._chunk(operation, chunk, fetch) for chunk in chunks)
+            )
+            return {
+                key: outcome
+                for chunk, outcome in zip(chunks, outcomes, strict=True)
+                for key in chunk
+            }
+
+        if merge and self.merger.window_s > 0 and unique:
+            by_key = await self.merger.join(operation, unique, run)
+        else:
+            by_key = await run(unique)
         values: dict[K, T] = {}
         errors: dict[K, SourceError] = {}
         as_of: dt.datetime | None = None
         first_error: SourceError | None = None
-        for chunk, outcome in zip(chunks, outcomes, strict=True):
+        for key in unique:
+            outcome = by_key[key]
             if isinstance(outcome, SourceError):
-                errors.update(dict.fromkeys(chunk, outcome))
+                errors[key] = outcome
                 first_error = first_error or outcome
-                continue
-            values.update(outcome.values)
-            as_of = outcome.as_of if as_of is None else min(as_of, outcome.as_of)
+            elif key in outcome.values:
+                values[key] = outcome.values[key]
+                as_of = outcome.as_of if as_of is None else min(as_of, outcome.as_of)
         status = CallStatus(self.name, first_error is None, as_of, first_error)
         return SourceResult(values, errors, status)
 

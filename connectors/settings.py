@@ -28,6 +28,9 @@ class PlatformSettings(BaseModel):
     attempt_timeout_s: float = Field(1.0, gt=0, description="bound on one attempt")
     cache_ttl_s: float = Field(300.0, ge=0)
     freshness_s: float = Field(86_400.0, gt=0)
+    merge_window_ms: float = Field(
+        5.0, ge=0, le=100, description="concurrent callers' keys merged into one call; 0: off"
+    )
 
     @model_validator(mode="after")
     def _attempt_within_deadline(self) -> PlatformSettings:
