@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Generic, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
@@ -217,43 +218,56 @@ class Loaders:
 
     Each load function is wrapped to tell the request's `AnswerBasis` what the
     answer rests on: a cache hit's entry, or — for anything the platform had to
-    be asked for — that the answer is not made of cached data only."""
+    be asked for — that the answer is not made of cached data only. A loader is
+    made when the request first uses it: most requests use a few of them.
+    """
 
     def __init__(self, reads: PlatformReads, basis: AnswerBasis) -> None:
         self.cache = reads.cache
+        self._reads = reads
         self._basis = basis
-        self._archive_scan = ArchiveScan(reads.connectors.archive)
-        track = self._tracked
-        self.credit: DataLoader[SubjectKey, Fetched[CreditSubject]] = DataLoader(
-            track("credit", reads.credit)
-        )
-        self.archive: DataLoader[str, Fetched[CivilServantFile | None]] = DataLoader(
-            track("archive", reads.archive)
-        )
-        self.enforcement: DataLoader[str, Fetched[tuple[EnforcementEntry, ...]]] = DataLoader(
-            track("court", reads.enforcement)
-        )
-        self.restrictions: DataLoader[str, Fetched[tuple[ConsumptionRestriction, ...]]] = (
-            DataLoader(track("court", reads.restrictions))
-        )
-        self.suppliers: DataLoader[str, Fetched[SupplierStatus]] = DataLoader(
-            track("procurement", reads.suppliers)
-        )
-        self.representatives: DataLoader[str, Fetched[Representative]] = DataLoader(
-            track("procurement", reads.representatives)
-        )
-        self.purchasers: DataLoader[str, Fetched[PurchaserPerformance]] = DataLoader(
-            track("procurement", reads.purchasers)
-        )
-        self.awards: DataLoader[AwardQuery, Fetched[tuple[Award, ...]]] = DataLoader(
-            track("procurement", reads.awards)
-        )
+
+    @cached_property
+    def credit(self) -> DataLoader[SubjectKey, Fetched[CreditSubject]]:
+        return DataLoader(self._tracked("credit", self._reads.credit))
+
+    @cached_property
+    def archive(self) -> DataLoader[str, Fetched[CivilServantFile | None]]:
+        return DataLoader(self._tracked("archive", self._reads.archive))
+
+    @cached_property
+    def enforcement(self) -> DataLoader[str, Fetched[tuple[EnforcementEntry, ...]]]:
+        return DataLoader(self._tracked("court", self._reads.enforcement))
+
+    @cached_property
+    def restrictions(self) -> DataLoader[str, Fetched[tuple[ConsumptionRestriction, ...]]]:
+        return DataLoader(self._tracked("court", self._reads.restrictions))
+
+    @cached_property
+    def suppliers(self) -> DataLoader[str, Fetched[SupplierStatus]]:
+        return DataLoader(self._tracked("procurement", self._reads.suppliers))
+
+    @cached_property
+    def representatives(self) -> DataLoader[str, Fetched[Representative]]:
+        return DataLoader(self._tracked("procurement", self._reads.representatives))
+
+    @cached_property
+    def purchasers(self) -> DataLoader[str, Fetched[PurchaserPerformance]]:
+        return DataLoader(self._tracked("procurement", self._reads.purchasers))
+
+    @cached_property
+    def awards(self) -> DataLoader[AwardQuery, Fetched[tuple[Award, ...]]]:
+        return DataLoader(self._tracked("procurement", self._reads.awards))
 
     @property
     def archive_scan(self) -> ArchiveScan:
         """Whole-archive pages for the auditors' queries: a scan, never cached."""
         self._basis.reads_live("archive scan")
-        return self._archive_scan
+        return self._scan
+
+    @cached_property
+    def _scan(self) -> ArchiveScan:
+        return ArchiveScan(self._reads.connectors.archive)
 
     def _tracked(self, platform: str, load: LoadFunction[K, T]) -> LoadFunction[K, T]:
         basis = self._basis
