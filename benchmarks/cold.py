@@ -2,7 +2,7 @@
 
     python -m benchmarks.cold [--dataset DIR] [--persons N] [--latency-ms MS]
                               [--concurrency C] [--workers W] [--cache none,memory]
-                              [--profile-seconds S]
+                              [--profile-seconds S] [--profile-out DIR]
 
 A cache only helps when a subject is asked again; vetting is mostly about new
 candidates. Here N different persons (default 500) are asked once each with
@@ -250,7 +250,8 @@ async def run(args: argparse.Namespace, dataset: Path, scratch: Path) -> None:
                     for name, query in QUERIES.items():
                         print(f"\nprofile of cache none, {name}:")
                         again = repeat(gateway.url, query, subjects.by_query[name], token)
-                        await profile(gateway, again, args, scratch / f"profile-{name}.txt")
+                        out = args.profile_out or scratch
+                        await profile(gateway, again, args, out / f"profile-{name}.txt")
                         print()
 
 
@@ -263,6 +264,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--cache", default="none,memory", help="backends to run, in order")
     parser.add_argument("--profile-seconds", type=float, default=0.0, help="0: no profile")
+    parser.add_argument("--profile-out", type=Path, help="keep the raw py-spy output here")
     args = parser.parse_args()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch, dataset_dir(args.dataset) as dataset:
