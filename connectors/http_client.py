@@ -22,6 +22,9 @@ from httpx_aiohttp import AiohttpTransport
 __all__ = ["MAX_CONNECTIONS", "upstream_client"]
 
 MAX_CONNECTIONS = 200  # to all platforms together, as httpx's pool was bounded
+# An idle connection is dropped well before a server would close it (uvicorn: 5 s),
+# so a request is never written onto a connection the platform is closing.
+KEEPALIVE_S = 2.0
 
 
 def upstream_client(max_connections: int = MAX_CONNECTIONS) -> httpx.AsyncClient:
@@ -29,7 +32,7 @@ def upstream_client(max_connections: int = MAX_CONNECTIONS) -> httpx.AsyncClient
 
     def session() -> aiohttp.ClientSession:
         # Made on the first request, inside the running event loop, as aiohttp wants.
-        connector = aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=5.0)
+        connector = aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=KEEPALIVE_S)
         return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
     return httpx.AsyncClient(transport=AiohttpTransport(client=session))
