@@ -24,6 +24,7 @@ import uvicorn
 from auth.access_log_entry import AccessLogError
 
 from .first_query import DEMO_AS_OF, DEMO_PERSON, FIRST_QUERY, FIRST_QUERY_ROLE
+from .rules_cli import add_rules_parser
 from .settings import ConfigError, load_settings
 from .vet_cli import add_vet_parser
 
@@ -101,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     token.set_defaults(command=_token)
 
     add_vet_parser(commands)
+    add_rules_parser(commands)
 
     verify = commands.add_parser("verify-log", help="check the access log's hash chains")
     verify.add_argument("--config", type=Path, help="TOML file (else CREDGATE_CONFIG)")

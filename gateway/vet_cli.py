@@ -64,7 +64,7 @@ MAX_WAIT_S = 60.0
 VET_BATCH = """
 query CredgateVet($subjects: [SubjectInput!]!, $purpose: Purpose!, $asOf: Date) {
   vetBatch(subjects: $subjects, purpose: $purpose, asOf: $asOf) {
-    reportId verdict eligibleFrom
+    reportId verdict eligibleFrom ruleSetVersion
     findings { ruleId title effect until legalBasis }
     sources { source ok stale }
   }
@@ -420,6 +420,7 @@ def _report_row(
             FindingRow(f["ruleId"], f["title"], f["effect"], f["until"], f["legalBasis"])
             for f in report["findings"]
         ),
+        rule_set_version=report["ruleSetVersion"],
         sources=tuple((s["source"], _state(s)) for s in report["sources"]),
         report_id=report["reportId"],
     )
