@@ -2,7 +2,7 @@
 
     RuleSet      version, rules (file order), and which rules apply to which
                  purpose x subject kind (`applicable`)
-    Rule         id, title, purposes, subject kind, legal basis, clauses (OR-ed)
+    Rule         id, title, purposes, subject kinds, legal basis, clauses (OR-ed)
     Clause       source, condition kind + parameters, effect, until, and the
                  generic filters `within_months`, `start_in_as_of_year`, `otherwise`
 
@@ -31,8 +31,13 @@ extends PE-03's explicit cap to every until of a credit record: a record no
 longer in publicity is no longer used (visibility rule 1), so HO-01's "to 31
 Dec" ends earlier when the publicity does.
 
-CS-10 and PE-06 have no legal basis in the rules table; the file gives a
-provisional one with a `note`, since a rule without basis is refused.
+Effects: BAR and FLAG weigh in the verdict; MERIT (守信激励) is reported and
+never weighs. A clause that reads RED_LIST records must be a MERIT: a red list
+never bars or flags. A rule's `subject` may list both kinds of subject; it then
+applies to those of its purposes' [[applies]] pairs.
+
+Every version shipped stays loadable (rule_book.py): a report is explained by
+the version it names.
 """
 
 from __future__ import annotations
