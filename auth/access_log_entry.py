@@ -21,6 +21,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from .outbox_item import OutboxItem
+
 __all__ = [
     "CHINA_TZ",
     "AccessLogClosed",
@@ -99,6 +101,9 @@ class Entry:
     request_id: str
     outcome: str
     reports: Sequence[ReportRow] = field(default=())
+    # What the request owes the credit platform, stored in the entry's transaction
+    # (auth/outbox_item.py); not part of the entry's hash: delivery updates it.
+    outbox: Sequence[OutboxItem] = field(default=())
 
     def __post_init__(self) -> None:
         if self.time.utcoffset() is None:
@@ -112,3 +117,4 @@ class Entry:
         if len({report.report_id for report in reports}) != len(reports):
             raise ValueError("report ids within one entry must be distinct")
         object.__setattr__(self, "reports", reports)
+        object.__setattr__(self, "outbox", tuple(self.outbox))

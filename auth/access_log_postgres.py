@@ -45,6 +45,7 @@ from .access_log_store import (
     search_sql,
     verify_sql,
 )
+from .outbox_item import OUTBOX_POSTGRES_DDL, outbox_insert_sql, outbox_values
 
 __all__ = ["APPLICATION_NAME", "PostgresStore", "read_postgres_log"]
 
@@ -107,10 +108,12 @@ CREATE OR REPLACE TRIGGER access_log_reports_append_only
 
 _TABLES_PRESENT = (
     "SELECT count(to_regclass(name)) "
-    "FROM unnest(ARRAY['access_log', 'access_log_reports', 'access_log_chains']) AS name"
+    "FROM unnest(ARRAY['access_log', 'access_log_reports', 'access_log_chains', 'outbox'])"
+    " AS name"
 )
 _INSERT_ENTRY = insert_sql("access_log", ENTRY_COLUMNS, "%s")
 _INSERT_REPORT = insert_sql("access_log_reports", REPORT_COLUMNS, "%s")
+_INSERT_OUTBOX = outbox_insert_sql("%s")
 _UPSERT_HEAD = head_upsert_sql("%s")
 _SELECT_HEAD = "SELECT chain_id, head_seq, head_hash FROM access_log_chains"
 _SELECT_REPORT = f"SELECT {', '.join(REPORT_COLUMNS)} FROM access_log_reports WHERE report_id = %s"  # noqa: S608
@@ -161,10 +164,11 @@ class PostgresStore:
             connection.transaction(),
         ):
             cursor = await connection.execute(_TABLES_PRESENT)
-            if (await cursor.fetchone()) != (3,):
+            if (await cursor.fetchone()) != (4,):
                 # Replicas starting together would race on CREATE ... IF NOT EXISTS.
                 await connection.execute("SELECT pg_advisory_xact_lock(hashtext('access_log'))")
                 await connection.execute(_SCHEMA)
+                await connection.execute(OUTBOX_POSTGRES_DDL)
         return cls(dsn)
 
     async def _writer(self) -> tuple[_Connection, bool]:
@@ -192,6 +196,13 @@ class PostgresStore:
                     reports = [values for row in batch for values in report_values(row)]
                     if reports:
                         await cursor.executemany(_INSERT_REPORT, reports)
+                    owed = [
+                        values
+                        for row in batch
+                        for values in outbox_values(row.chain_id, row.seq, row.entry.outbox)
+                    ]
+                    if owed:
+                        await cursor.executemany(_INSERT_OUTBOX, owed)
                     last = batch[-1]
                     await cursor.execute(_UPSERT_HEAD, (last.chain_id, last.seq, last.hash))
                 committing = True

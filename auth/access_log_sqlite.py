@@ -46,6 +46,7 @@ from .access_log_store import (
     search_sql,
     verify_sql,
 )
+from .outbox_item import OUTBOX_SQLITE_DDL, outbox_insert_sql, outbox_values
 
 __all__ = ["SqliteStore", "read_sqlite_log"]
 
@@ -104,6 +105,7 @@ _GUARDS = "".join(
 
 _INSERT_ENTRY = insert_sql("access_log", ENTRY_COLUMNS, "?")
 _INSERT_REPORT = insert_sql("access_log_reports", REPORT_COLUMNS, "?")
+_INSERT_OUTBOX = outbox_insert_sql("?")
 _UPSERT_HEAD = head_upsert_sql("?")
 _SELECT_HEAD = "SELECT chain_id, head_seq, head_hash FROM access_log_chains"
 _SELECT_REPORT = f"SELECT {', '.join(REPORT_COLUMNS)} FROM access_log_reports WHERE report_id = ?"  # noqa: S608
@@ -189,7 +191,7 @@ class SqliteStore:
             if mode != "wal":
                 raise AccessLogUnreadable(f"{self._path} cannot use write-ahead logging")
             connection.execute("PRAGMA synchronous = FULL")
-            connection.executescript(_SCHEMA + _GUARDS + "COMMIT;")
+            connection.executescript(_SCHEMA + OUTBOX_SQLITE_DDL + _GUARDS + "COMMIT;")
         except BaseException:
             connection.close()
             raise
@@ -211,6 +213,12 @@ class SqliteStore:
             connection.executemany(_INSERT_ENTRY, [_encode(entry_values(row)) for row in batch])
             reports = [_encode(values) for row in batch for values in report_values(row)]
             connection.executemany(_INSERT_REPORT, reports)
+            owed = [
+                values
+                for row in batch
+                for values in outbox_values(row.chain_id, row.seq, row.entry.outbox)
+            ]
+            connection.executemany(_INSERT_OUTBOX, owed)
             last = batch[-1]
             connection.execute(_UPSERT_HEAD, (last.chain_id, last.seq, last.hash))
             connection.execute("COMMIT")

@@ -21,6 +21,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -38,9 +39,12 @@ __all__ = [
     "SEVERITIES",
     "STATUSES",
     "SUCCESS",
+    "ObjectionDecision",
     "error_code",
     "parse_batch_answer",
+    "parse_feedback_answer",
     "parse_objection_answer",
+    "parse_objection_decision",
     "success_data",
 ]
 
@@ -113,6 +117,38 @@ def parse_objection_answer(platform: str, data: object) -> tuple[str, str]:
     try:
         fields = _Fields(data, "data")
         return fields.text("objection_id"), fields.choice("status", OBJECTION_STATUSES)
+    except _Refused as refusal:
+        raise SourceProtocolError(platform, str(refusal)) from None
+
+
+@dataclass(frozen=True)
+class ObjectionDecision:
+    """An objection as `GET /api/v2/objections/{id}` tells it."""
+
+    objection_id: str
+    record_id: str
+    status: str
+    decided_at: dt.datetime | None
+
+
+def parse_objection_decision(platform: str, data: object) -> ObjectionDecision:
+    """The `data` of `GET /api/v2/objections/{id}`."""
+    try:
+        fields = _Fields(data, "data")
+        return ObjectionDecision(
+            objection_id=fields.text("objection_id"),
+            record_id=fields.text("record_id"),
+            status=fields.choice("status", OBJECTION_STATUSES),
+            decided_at=fields.timestamp("decided_at"),
+        )
+    except _Refused as refusal:
+        raise SourceProtocolError(platform, str(refusal)) from None
+
+
+def parse_feedback_answer(platform: str, data: object) -> str:
+    """The feedback id of a usage-feedback answer's `data`."""
+    try:
+        return _Fields(data, "data").text("feedback_id")
     except _Refused as refusal:
         raise SourceProtocolError(platform, str(refusal)) from None
 

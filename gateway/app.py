@@ -33,6 +33,7 @@ from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
 
 from auth.access_log import AccessLog, open_access_log
+from auth.outbox import Outbox
 from auth.policy import Policy, load_policy
 from auth.reveal import PseudonymRegistry, open_registry
 from connectors.bundle import Connectors, build_connectors
@@ -48,6 +49,7 @@ from schema.vetting import RuleSet, load_rule_set
 from .answer_cache import AnswerCache, Question, encode_answer, serve_kept_answers
 from .authn import BearerAuth, build_verifier
 from .caching import Caching, Clock, build_caching
+from .delivery import DeliveryWorker
 from .graphiql import GraphiQLPage, with_graphiql
 from .keys import pseudonym_key
 from .limits import PrincipalRateLimit, error_codes, schema_extensions
@@ -73,6 +75,7 @@ class _Services:
 
     access_log: AccessLog | None = None
     registry: PseudonymRegistry | None = None
+    delivery: DeliveryWorker | None = None
 
 
 class _GraphQLEndpoint(GraphQL[RequestContext, None]):
@@ -98,7 +101,8 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
         self._probe = probe
         self._caching = caching
         self._answers = answers
-        self._file_objection = connectors.credit.file_objection
+        self._credit = connectors.credit
+        self._outbox = Outbox(settings.access_log.dsn)
         self._reads = PlatformReads(connectors, caching.sources)
         self._vetting = VettingSetup(
             rule_set=rule_set,
@@ -123,7 +127,14 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
             vetting=self._vetting,
             basis=basis,
             today=self._caching.today,
-            live_sources=LiveSources(log, registry, self._probe, self._file_objection),
+            live_sources=LiveSources(
+                log,
+                registry,
+                self._probe,
+                self._credit.file_objection,
+                self._credit.objection,
+                self._outbox,
+            ),
         )
 
     def encode_json(self, data: object) -> str:
@@ -152,6 +163,8 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
             )
             if not durable:  # no log, no answer
                 return cast(GraphQLHTTPResponse, unrecorded_answer(request_id))
+            if disclosure.outbox and self._services.delivery is not None:
+                self._services.delivery.wake()
         answer = _with_codes(answer)
         # Notes come in the order resolvers finished, which depends on which platform
         # (or cache) answered first: sorted, the same question gives the same bytes.
@@ -219,6 +232,7 @@ def create_app(
         caching.observe(telemetry.meter_provider)
     policy = load_policy(pseudonym_key(settings), settings.auth.policy_file or None)
     services = _Services()
+    outbox_table = Outbox(settings.access_log.dsn)
     probe = partial(probe_all, settings.platforms, client)
     rate_limit = PrincipalRateLimit(settings.limits.requests_per_minute)
 
@@ -231,6 +245,13 @@ def create_app(
         cache = await caching.status()
         if answers is not None:
             cache["counters"].update(answers.counters())
+        outbox: dict[str, Any] = {}
+        if services.delivery is not None:
+            outbox["worker"] = services.delivery.counters()
+        try:
+            outbox["items"] = await outbox_table.counts()
+        except (sqlite3.Error, psycopg.Error, OSError):
+            outbox["items"] = None  # the access log's own health shows in every answer
         body: dict[str, Any] = {
             "ready": ready,
             "platforms": {p.platform: {"ok": p.ok, "error": p.error} for p in probes},
@@ -242,6 +263,7 @@ def create_app(
                 "calls": {name: p.requests for name, p in connectors.platforms().items()},
                 "archive_statements": connectors.archive.statements,
             },
+            "outbox": outbox,
         }
         return JSONResponse(body, status_code=200 if ready else 503)
 
@@ -251,9 +273,17 @@ def create_app(
             services.access_log = await open_access_log(settings.access_log.dsn)
             services.registry = await open_registry(settings.access_log.dsn)
             await caching.start(connectors)
+            services.delivery = DeliveryWorker(
+                outbox_table,
+                connectors.credit,
+                settings.outbox,
+                delivered_objection=lambda code: caching.sources.evict_subjects([code]),
+            )
+            services.delivery.start()
             try:
                 yield
             finally:
+                await services.delivery.stop()
                 await caching.stop()
                 await services.access_log.close()
                 await connectors.close()

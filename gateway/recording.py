@@ -118,6 +118,7 @@ async def record_access(
         request_id=request_id,
         outcome=outcome,
         reports=disclosure.reports,
+        outbox=disclosure.outbox,
     )
     try:
         await log.append(entry)

@@ -115,6 +115,22 @@ class AccessLogSettings(_Section):
     dsn: str = "sqlite:///data/access.db"
 
 
+class OutboxSettings(_Section):
+    """The delivery worker of the outbox (usage feedback and objections to the credit platform)."""
+
+    lease_s: float = Field(30.0, ge=1, le=3_600, description="how long a claimed item is held")
+    poll_interval_s: float = Field(2.0, gt=0, le=60, description="how often due items are sought")
+    retry_base_s: float = Field(1.0, gt=0, description="first retry delay, doubled each time")
+    retry_max_s: float = Field(300.0, gt=0, description="longest retry delay")
+    batch: int = Field(32, ge=1, le=1_000, description="items claimed at once")
+
+    @model_validator(mode="after")
+    def _base_below_max(self) -> OutboxSettings:
+        if self.retry_base_s > self.retry_max_s:
+            raise ValueError("retry_base_s must not exceed retry_max_s")
+        return self
+
+
 class Settings(BaseSettings):
     """The whole configuration; see ARCHITECTURE.md for the contract."""
 
@@ -127,6 +143,7 @@ class Settings(BaseSettings):
     platforms: PlatformsSettings = Field(default_factory=PlatformsSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     access_log: AccessLogSettings = Field(default_factory=AccessLogSettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
 
@@ -143,6 +160,14 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "cache.encryption_key_file is required with the Redis cache in production mode"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _lease_outlives_a_delivery(self) -> Settings:
+        # A delivery is bounded by the credit platform's call deadline; a lease
+        # shorter than twice that could run out while its item is still being sent.
+        if self.outbox.lease_s < 2 * self.platforms.credit.timeout_s:
+            raise ValueError("outbox.lease_s must be at least twice platforms.credit.timeout_s")
         return self
 
     @classmethod

@@ -7,7 +7,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from auth.access_log import AccessLog
+from auth.outbox import Outbox
 from auth.reveal import PseudonymRegistry
+from connectors.credit_parse import ObjectionDecision
 from connectors.probe import Probe
 
 from .basis import AnswerBasis
@@ -16,7 +18,11 @@ from .loaders import Loaders
 from .types import SourceName
 from .vetting import RuleSet
 
-__all__ = ["LiveSources", "RequestContext", "VettingSetup"]
+__all__ = ["FileObjection", "LiveSources", "RequestContext", "VettingSetup"]
+
+# The credit platform's objections: (record id, subject, reason, filed by,
+# idempotency key) -> (objection id, status).
+FileObjection = Callable[[str, str, str, str, str], Awaitable[tuple[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -34,8 +40,10 @@ class LiveSources:
     access_log: AccessLog
     registry: PseudonymRegistry
     probe_sources: Callable[[], Awaitable[Sequence[Probe]]]
-    # The credit platform's objections: (record id, subject, reason, filed by) -> (id, status).
-    file_objection: Callable[[str, str, str, str], Awaitable[tuple[str, str]]]
+    file_objection: FileObjection
+    # An objection's decision, read from the credit platform now.
+    objection_decision: Callable[[str], Awaitable[ObjectionDecision]]
+    outbox: Outbox
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,16 @@ class RequestContext:
         return self.live_sources.probe_sources
 
     @property
-    def file_objection(self) -> Callable[[str, str, str, str], Awaitable[tuple[str, str]]]:
+    def file_objection(self) -> FileObjection:
         self.basis.reads_live("objection")
         return self.live_sources.file_objection
+
+    @property
+    def objection_decision(self) -> Callable[[str], Awaitable[ObjectionDecision]]:
+        self.basis.reads_live("objection")
+        return self.live_sources.objection_decision
+
+    @property
+    def outbox(self) -> Outbox:
+        self.basis.reads_live("outbox")
+        return self.live_sources.outbox

@@ -22,6 +22,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from auth.access_log_entry import ReportRow
+from auth.outbox_item import OutboxItem
 from auth.policy import Policy
 from auth.principal import Principal, Role
 from auth.principal import Purpose as AuthPurpose
@@ -52,6 +53,8 @@ class Disclosure:
     # "usage:REPORT:OUTCOME" (recordUsage), "reveal:case=CASE" (revealIdentity),
     # "objection:RECORD:OBJECTION" (fileObjection).
     events: list[str] = field(default_factory=list)
+    # What the request owes the credit platform: stored with its log entry.
+    outbox: list[OutboxItem] = field(default_factory=list)
     # Pseudonyms handed out, with what stands behind them (for revealIdentity).
     pseudonyms: set[tuple[str, str, str]] = field(default_factory=set)
 

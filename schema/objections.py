@@ -1,4 +1,4 @@
-"""`fileObjection`: a data subject disputes one of its credit records (异议).
+"""`fileObjection`: a data subject disputes one of its credit records (异议); and its status.
 
 Who: the data subject about itself, and credit_admin on a subject's behalf —
 the declared purpose is SELF_CHECK, so the usual binding applies: another role
@@ -11,33 +11,56 @@ for the other sources).
 
 The objection goes to the credit platform at once, with the connector's retries
 (the platform answers a repeat of the very same pending filing with that
-filing, so a retry files nothing twice). Once it is filed, everything cached
-about the subject is evicted — in every replica — without waiting for the
-platform's change feed, so the next answer shows the record as disputed. A
-refusal by the platform (unknown record, another subject's, revoked, already
-under another objection) is `NOT_FOUND`; a platform that cannot be reached is
-`SOURCE_UNAVAILABLE`, and nothing was filed. The filing is an access-log entry
-of its own (outcome `OBJECTION_FILED`), durable before the answer leaves.
+filing, and the filing carries its outbox item's id as `Idempotency-Key`).
+Then:
 
-Left for the outbox (DOMAIN.md: objections and usage feedback are forwarded
-through one durable outbox): keeping a filing that could not be delivered and
-forwarding it later. Until then `queued` is always false: an answer either
-carries the platform's objection id or is an error.
+- the platform took it: the answer carries its id and status, `queued: false`,
+  and everything cached about the subject is evicted — in every replica —
+  without waiting for the change feed, so the next answer shows the record as
+  disputed;
+- the platform refused it (unknown record, another subject's, revoked, already
+  under another objection): `NOT_FOUND`, nothing is kept;
+- the platform could not be reached (down, too slow, rate limited, breaker
+  open): the objection is kept in the outbox and forwarded later by the
+  delivery worker (`gateway/delivery.py`); the answer says `queued: true`
+  with no id yet;
+- any other failure (credentials refused, an answer that cannot be trusted):
+  `SOURCE_UNAVAILABLE`, nothing kept.
+
+Either way the filing is an access-log entry of its own (outcome
+`OBJECTION_FILED`) and an outbox row in the same transaction (DELIVERED at once
+when the platform took it), durable before the answer leaves.
+
+`objections` on a person or organisation (the data subject itself and
+credit_admin only) lists every objection filed through the gateway about the
+subject, with the platform's decision read now from
+`GET /api/v2/objections/{id}` (RECEIVED, UPHELD or REJECTED, and when); a
+decision the platform could not be asked for is null with `SOURCE_UNAVAILABLE`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import enum
+import secrets
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
+from auth.outbox import ItemStatus
+from auth.outbox_item import ItemKind, ItemState, OutboxItem
 from auth.principal import Purpose as AuthPurpose
 from auth.principal import Role
-from connectors.errors import SourceError, SourceRefused
+from auth.visibility import Viewer
+from connectors.base import SHANGHAI
+from connectors.credit_parse import ObjectionDecision
+from connectors.errors import SourceError, SourceRefused, SourceUnavailable
 
 from .context import RequestContext
+from .delivery import DeliveryState
 from .disclosure import bind
 from .errors import source_unavailable
 from .types import Purpose, SourceName, describe_values
@@ -50,12 +73,15 @@ __all__ = [
     "Objection",
     "ObjectionStatus",
     "file_objection",
+    "subject_objections",
 ]
 
 # The roles that grant SELF_CHECK, the purpose a filing binds.
 MAY_FILE = tuple(role.value for role in Role if AuthPurpose.SELF_CHECK in role.purposes)
 MAX_REASON_CHARS = 2_000
 MAX_RECORD_ID_CHARS = 64
+
+Ctx = Info[RequestContext, None]
 
 
 @strawberry.enum(description="Where an objection stands at the credit platform.")
@@ -75,19 +101,50 @@ describe_values(
 )
 
 
-@strawberry.type(description="An objection (异议) filed with the credit platform.")
+@strawberry.type(description="An objection (异议) to a credit record, and where it stands.")
 class Objection:
     objection_id: strawberry.ID | None = strawberry.field(
-        description="The credit platform's objection id."
+        description="The credit platform's objection id; null until it has taken the objection."
     )
-    status: ObjectionStatus | None = strawberry.field(description="Its status at the platform.")
     queued: bool = strawberry.field(
-        description="Always false for now: an objection is filed at once, or fails."
+        description="True while the gateway keeps it, to be forwarded: the platform could not "
+        "take it yet."
     )
+    record_id: strawberry.ID = strawberry.field(description="The credit record objected to.")
+    filed_at: dt.datetime = strawberry.field(description="When it was filed through the gateway.")
+    delivery: DeliveryState = strawberry.field(
+        description="Where its forwarding to the credit platform stands."
+    )
+    # What the platform said (at filing, or asked now); its error when it could not be asked.
+    decision: strawberry.Private[ObjectionDecision | SourceError | None]
+
+    @strawberry.field(
+        description="Its status at the platform, asked now; null until it has taken the objection."
+    )
+    def status(self) -> ObjectionStatus | None:
+        if isinstance(self.decision, SourceError):
+            raise source_unavailable(self.decision)
+        return None if self.decision is None else ObjectionStatus(self.decision.status)
+
+    @strawberry.field(description="When the platform decided (UPHELD or REJECTED).")
+    def decided_at(self) -> dt.datetime | None:
+        return self.decision.decided_at if isinstance(self.decision, ObjectionDecision) else None
+
+    @classmethod
+    def of(cls, item: ItemStatus, decision: ObjectionDecision | SourceError | None) -> Objection:
+        delivery = DeliveryState.of(item.state)
+        return cls(
+            objection_id=None if item.answer is None else strawberry.ID(item.answer),
+            queued=delivery is DeliveryState.QUEUED,
+            record_id=strawberry.ID(item.reference),
+            filed_at=item.created_at.astimezone(SHANGHAI),
+            delivery=delivery,
+            decision=decision,
+        )
 
 
 async def file_objection(
-    info: Info[RequestContext, None],
+    info: Ctx,
     subject: SubjectInput,
     source: SourceName,
     record_id: str,
@@ -95,8 +152,9 @@ async def file_objection(
 ) -> Objection:
     kind, key = subject_of(subject, "subject")
     context = info.context
+    disclosure = context.disclosure
     try:
-        bind(context.disclosure, info, Purpose.SELF_CHECK, kind, key)
+        bind(disclosure, info, Purpose.SELF_CHECK, kind, key)
     except GraphQLError as refused:
         if (refused.extensions or {}).get("code") != "FORBIDDEN_PURPOSE":
             raise
@@ -117,21 +175,67 @@ async def file_objection(
             f" of 1 to {MAX_REASON_CHARS}",
             extensions={"code": "INVALID_ARGUMENT"},
         )
+    item_id = secrets.token_hex(16)
+    filing: dict[str, Any] = {
+        "record_id": record_id,
+        "subject_code": key,
+        "reason": reason,
+        "filed_by": disclosure.actor,
+    }
+    decision: ObjectionDecision | None = None
     try:
         objection_id, status = await context.file_objection(
-            record_id, key, reason, context.disclosure.actor
+            record_id, key, reason, disclosure.actor, item_id
         )
+        decision = ObjectionDecision(objection_id, record_id, status, None)
     except SourceRefused:
         raise GraphQLError(
             "the credit platform has no such record of this subject open to an objection",
             extensions={"code": "NOT_FOUND"},
         ) from None
+    except SourceUnavailable:
+        pass  # kept, and forwarded once the platform can be reached
     except SourceError as error:
         raise source_unavailable(error) from None
-    context.disclosure.events.append(f"objection:{record_id}:{objection_id}")
+    item = OutboxItem(
+        kind=ItemKind.OBJECTION,
+        actor=disclosure.actor,
+        subject_code=key,
+        reference=record_id,
+        body=filing,
+        answer=None if decision is None else decision.objection_id,
+        item_id=item_id,
+    )
+    disclosure.outbox.append(item)
+    disclosure.events.append(f"objection:{record_id}:{item.answer or 'QUEUED'}")
     cache = context.loaders.cache
-    if cache is not None:
+    if decision is not None and cache is not None:
         await cache.evict_subjects([key])
     return Objection(
-        objection_id=strawberry.ID(objection_id), status=ObjectionStatus(status), queued=False
+        objection_id=None if decision is None else strawberry.ID(decision.objection_id),
+        queued=decision is None,
+        record_id=strawberry.ID(record_id),
+        filed_at=dt.datetime.fromtimestamp(item.created_at, SHANGHAI),
+        delivery=DeliveryState.QUEUED if decision is None else DeliveryState.DELIVERED,
+        decision=decision,
     )
+
+
+async def subject_objections(info: Ctx, viewer: Viewer, key: str) -> list[Objection] | None:
+    """The objections filed about subject `key`, for the data subject itself and credit_admin."""
+    context = info.context
+    if not (viewer.is_self or viewer.role in {None, Role.CREDIT_ADMIN}):
+        context.disclosure.note(info, "HIDDEN")
+        return None
+    items = await context.outbox.items(ItemKind.OBJECTION, subject_code=key)
+
+    async def decision(item: ItemStatus) -> ObjectionDecision | SourceError | None:
+        if item.state is not ItemState.DELIVERED or item.answer is None:
+            return None
+        try:
+            return await context.objection_decision(item.answer)
+        except SourceError as error:
+            return error
+
+    decisions = await asyncio.gather(*(decision(item) for item in items))
+    return [Objection.of(item, found) for item, found in zip(items, decisions, strict=True)]

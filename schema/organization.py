@@ -13,6 +13,7 @@ from connectors.records import SubjectKey, SubjectType
 from .arguments import DateFrom, DateTo, IncludeInactive
 from .context import RequestContext
 from .in_force import debarment_in_force, issue_open
+from .objections import Objection, subject_objections
 from .records import (
     Award,
     CreditRecord,
@@ -146,6 +147,13 @@ class Organization:
             SourceName.PROCUREMENT, info.context.loaders.awards, query
         )
         return None if found is None else [Award.of(award) for award in found]
+
+    @strawberry.field(
+        description="Objections filed about this organisation, with the credit platform's "
+        "decision (the unit itself as data subject, and credit_admin only)."
+    )
+    async def objections(self, info: Ctx) -> list[Objection] | None:
+        return await subject_objections(info, self.consulted.viewer, self.key)
 
     @strawberry.field(description="Each consulted platform: answered or not, and when.")
     async def sources(self, info: Ctx) -> list[SourceStatus]:

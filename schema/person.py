@@ -18,6 +18,7 @@ from .arguments import IncludeInactive
 from .context import RequestContext
 from .in_force import investigation_open, restriction_active, sanction_in_force
 from .masking import Masked, MaskRule
+from .objections import Objection, subject_objections
 from .records import BusinessRole, ConsumptionRestriction, CreditRecord, EnforcementEntry
 from .subjects import Consulted, source_status
 from .types import Purpose, SourceName, SourceStatus, SubjectRef
@@ -312,6 +313,13 @@ class Person:
         pseudonym = info.context.disclosure.policy.pseudonymiser.person(self.key)
         entries = await info.context.access_log.search(subject=pseudonym, limit=500)
         return [AccessHistoryEntry.of(entry) for entry in entries]
+
+    @strawberry.field(
+        description="Objections filed about this person, with the credit platform's decision "
+        "(the data subject itself and credit_admin only)."
+    )
+    async def objections(self, info: Ctx) -> list[Objection] | None:
+        return await subject_objections(info, self.consulted.viewer, self.key)
 
     @strawberry.field(description="Each consulted platform: answered or not, and when.")
     async def sources(self, info: Ctx) -> list[SourceStatus]:

@@ -27,7 +27,7 @@ from .reports import VettingReport
 from .reveal import reveal_identity
 from .subjects import Consulted
 from .types import Purpose, SourceName, SourceStatus, SubjectKind, SubjectRef
-from .usage import UsageFeedback, UsageOutcome, record_usage
+from .usage import UsageFeedback, UsageOutcome, record_usage, usage_feedback
 from .vet import SubjectInput, vet_many, vet_one
 
 __all__ = ["Mutation", "Query"]
@@ -137,6 +137,19 @@ class Query:
     ) -> SubjectRef | None:
         return await reveal_identity(info, pseudonym, case_number)
 
+    @strawberry.field(
+        description="Each outcome recorded for one of the caller's reports, oldest first, "
+        "and whether the credit platform has acknowledged it."
+    )
+    async def usage_feedback(
+        self,
+        info: Ctx,
+        report_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The reportId of a vetting report.")
+        ],
+    ) -> list[UsageFeedback]:
+        return await usage_feedback(info, str(report_id))
+
     @strawberry.field(description="Each platform's reachability, checked now.")
     async def sources(self, info: Ctx) -> list[SourceStatus]:
         probes = await info.context.probe_sources()
@@ -188,5 +201,15 @@ class Mutation:
         outcome: Annotated[
             UsageOutcome, strawberry.argument(description="What the human decision was.")
         ],
+        reason: Annotated[
+            str | None,
+            strawberry.argument(description="Why it was decided so (free text, optional)."),
+        ] = None,
+        measure: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The measure applied, e.g. 暂缓提拔 (free text, optional)."
+            ),
+        ] = None,
     ) -> UsageFeedback:
-        return await record_usage(info, str(report_id), outcome)
+        return await record_usage(info, str(report_id), outcome, reason, measure)

@@ -5,7 +5,8 @@
     POST /api/v2/subjects:batchQuery        signed (see credit_auth)
     GET  /api/v2/changes?since=&limit=      signed
     POST /api/v2/usage-feedback             signed, Idempotency-Key required
-    POST /api/v2/objections                 signed
+    POST /api/v2/objections                 signed; a repeated Idempotency-Key (optional)
+                                            is answered as the first
     GET  /api/v2/objections/{id}            signed
     GET  /openapi.json                      the OpenAPI 3.1 document
 
@@ -16,6 +17,8 @@ and the admin endpoints, which carry no platform authentication:
     POST   /_sim/records                    one RECORD: insert or replace, emits UPSERT
     DELETE /_sim/records/{record_id}        emits DELETE
     GET    /_sim/feedback                   every usage feedback received
+    GET    /_sim/deliveries                 arrivals per Idempotency-Key (credit_deliveries)
+    POST   /_sim/deliveries/hold|release    hold keyed deliveries in flight, or let them go
 
 plus `/_sim/stats`, `/_sim/reset-stats`, `/_sim/down` and `/_sim/up` from
 `SimulatorControls`. `/openapi.json` is served in front of those controls: it
@@ -43,6 +46,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .credit_auth import CreditCredentials, SignatureGuard
 from .credit_data import CreditData, RejectedRequest, load_credit_dataset
+from .credit_deliveries import DeliveryLedger
 from .credit_envelope import ApiError, envelope, malformed, ok, unavailable
 from .credit_openapi import openapi_document
 from .credit_records import platform_date, platform_time
@@ -100,20 +104,24 @@ class _CreditPlatform:
         self.data = data
         self.guard = guard
         self.clock = clock
+        self.deliveries = DeliveryLedger()
 
     def routes(self) -> list[Route]:
         signed, admin = self._signed, self._admin
         return [
             Route("/api/v2/subjects:batchQuery", signed(self.batch_query), methods=["POST"]),
             Route("/api/v2/changes", signed(self.changes), methods=["GET"]),
-            Route("/api/v2/usage-feedback", signed(self.usage_feedback), methods=["POST"]),
-            Route("/api/v2/objections", signed(self.file_objection), methods=["POST"]),
+            Route("/api/v2/usage-feedback", self._keyed(self.usage_feedback), methods=["POST"]),
+            Route("/api/v2/objections", self._keyed(self.file_objection), methods=["POST"]),
             Route("/api/v2/objections/{objection_id}", signed(self.objection), methods=["GET"]),
             Route("/_sim/objections/{objection_id}/decide", admin(self.decide), methods=["POST"]),
             Route("/_sim/objections", admin(self.all_objections), methods=["GET"]),
             Route("/_sim/records", admin(self.put_record), methods=["POST"]),
             Route("/_sim/records/{record_id}", admin(self.delete_record), methods=["DELETE"]),
             Route("/_sim/feedback", admin(self.all_feedback), methods=["GET"]),
+            Route("/_sim/deliveries", admin(self.delivery_stats), methods=["GET"]),
+            Route("/_sim/deliveries/hold", admin(self.hold), methods=["POST"]),
+            Route("/_sim/deliveries/release", admin(self.release), methods=["POST"]),
         ]
 
     def _signed(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
@@ -122,6 +130,34 @@ class _CreditPlatform:
                 body = await _read_body(request)
                 self.guard.check(request.method, _signed_path(request), request.headers, body)
                 return ok(handler(request, body))
+            except ApiError as exc:
+                return exc.response()
+            except RejectedRequest as exc:
+                return malformed(str(exc)).response()
+
+        return endpoint
+
+    def _keyed(
+        self, handler: Callable[[Request, bytes, str], tuple[bool, object]]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """A signed endpoint whose requests may carry an Idempotency-Key: counted per
+        key in the ledger, and held in flight after they were applied while asked to."""
+
+        async def endpoint(request: Request) -> Response:
+            try:
+                body = await _read_body(request)
+                self.guard.check(request.method, _signed_path(request), request.headers, body)
+                key = request.headers.get("idempotency-key", "").strip()
+                if not key:
+                    _, data = handler(request, body, key)
+                    return ok(data)
+                replay, data = handler(request, body, key)
+                self.deliveries.arrive(key, replay=replay)
+                try:
+                    await self.deliveries.pass_hold()
+                finally:
+                    self.deliveries.leave(key)
+                return ok(data)
             except ApiError as exc:
                 return exc.response()
             except RejectedRequest as exc:
@@ -156,23 +192,25 @@ class _CreditPlatform:
         changes, cursor = self.data.change_page(since, limit)
         return {"changes": changes, "next": cursor}
 
-    def usage_feedback(self, request: Request, body: bytes) -> object:
-        key = request.headers.get("idempotency-key", "")
-        if not key.strip():
+    def usage_feedback(self, request: Request, body: bytes, key: str) -> tuple[bool, object]:
+        if not key:
             raise malformed("the Idempotency-Key header is required")
         # A repeated key is answered as the first time, whatever the body says now;
         # a refused request stores nothing, so the key may be used again.
         earlier = self.data.answered_feedback(key)
         if earlier is not None:
-            return earlier
-        return self.data.record_feedback(key, parse_feedback(body))
+            return True, earlier
+        return False, self.data.record_feedback(key, parse_feedback(body))
 
-    def file_objection(self, request: Request, body: bytes) -> object:
+    def file_objection(self, request: Request, body: bytes, key: str) -> tuple[bool, object]:
+        earlier = self.data.keyed_objection(key) if key else None
+        if earlier is not None:
+            return True, {"objection_id": earlier.objection_id, "status": "RECEIVED"}
         filing = parse_objection(body)
         objection = self.data.file_objection(
-            filing.record_id, filing.subject_code, filing.reason, filing.filed_by, self._now()
+            filing.record_id, filing.subject_code, filing.reason, filing.filed_by, self._now(), key
         )
-        return {"objection_id": objection.objection_id, "status": "RECEIVED"}
+        return False, {"objection_id": objection.objection_id, "status": "RECEIVED"}
 
     def objection(self, request: Request, body: bytes) -> object:
         return self.data.objection(request.path_params["objection_id"]).view()
@@ -197,6 +235,17 @@ class _CreditPlatform:
 
     def all_feedback(self, request: Request, body: bytes) -> object:
         return list(self.data.feedback)
+
+    def delivery_stats(self, request: Request, body: bytes) -> object:
+        return self.deliveries.stats()
+
+    def hold(self, request: Request, body: bytes) -> object:
+        self.deliveries.hold()
+        return self.deliveries.stats()
+
+    def release(self, request: Request, body: bytes) -> object:
+        self.deliveries.release()
+        return self.deliveries.stats()
 
     def _now(self) -> str:
         return platform_time(self.clock())

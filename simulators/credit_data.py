@@ -94,6 +94,7 @@ class CreditData:
         self.changes = ChangeFeed(_change(r, "UPSERT", r["updated_at"]) for r in initial)
         self.objections: dict[str, Objection] = {}
         self._pending: dict[str, str] = {}  # record_id -> pending objection_id
+        self._objection_keys: dict[str, str] = {}  # Idempotency-Key -> objection_id
         self.feedback: list[dict[str, Any]] = []
         self._feedback_answers: dict[str, dict[str, Any]] = {}
 
@@ -165,13 +166,26 @@ class CreditData:
 
     # -- objections ------------------------------------------------------------
 
+    def keyed_objection(self, idempotency_key: str) -> Objection | None:
+        """The objection filed under this Idempotency-Key, if any."""
+        objection_id = self._objection_keys.get(idempotency_key)
+        return None if objection_id is None else self.objections[objection_id]
+
     def file_objection(
-        self, record_id: str, subject_code: str, reason: str, filed_by: str, at: str
+        self,
+        record_id: str,
+        subject_code: str,
+        reason: str,
+        filed_by: str,
+        at: str,
+        idempotency_key: str = "",
     ) -> Objection:
         """File an objection; the record becomes OBJECTION_PENDING.
 
         Filing the very same objection again while it is pending answers the
-        pending one, so a client that lost the first answer may safely retry.
+        pending one, so a client that lost the first answer may safely retry;
+        so does a repeated `idempotency_key`, even once the objection is decided
+        (see `keyed_objection`).
         """
         record = self._records.get(record_id)
         if record is None:
@@ -188,6 +202,8 @@ class CreditData:
                 reason,
                 filed_by,
             ):
+                if idempotency_key:
+                    self._objection_keys.setdefault(idempotency_key, pending_id)
                 return pending
             raise RejectedRequest("an objection on this record is still pending")
         # A record loaded as OBJECTION_PENDING has no objection this platform can
@@ -204,6 +220,8 @@ class CreditData:
         )
         self.objections[objection.objection_id] = objection
         self._pending[record_id] = objection.objection_id
+        if idempotency_key:
+            self._objection_keys[idempotency_key] = objection.objection_id
         self._set_status(record, "OBJECTION_PENDING", at)
         return objection
 

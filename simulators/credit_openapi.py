@@ -142,7 +142,10 @@ def _schemas() -> dict[str, Schema]:
                 "outcome": {"enum": list(OUTCOMES)},
                 "record_ids": {"type": "array", "items": _TEXT},
                 "at": _TIMESTAMP,
-            }
+                "reason": _TEXT,
+                "measure": _TEXT,
+            },
+            required=["query_ref", "subject_code", "purpose", "outcome", "record_ids", "at"],
         ),
         "UsageFeedbackAnswer": _envelope(_closed({"feedback_id": {"type": "string"}})),
         "ObjectionRequest": _closed(
@@ -258,6 +261,7 @@ def openapi_document() -> dict[str, Any]:
         "description": "a repeat with the same key is answered as the first",
         "schema": {"type": "string", "minLength": 1},
     }
+    objection_key = {**idempotency_key, "required": False}
     objection_id = {
         "name": "objection_id",
         "in": "path",
@@ -311,6 +315,7 @@ def openapi_document() -> dict[str, Any]:
                     "File an objection against a record",
                     "ObjectionReceipt",
                     request="ObjectionRequest",
+                    parameters=[objection_key],
                 )
             },
             "/api/v2/objections/{objection_id}": {

@@ -90,9 +90,13 @@ def parse_changes_query(params: Mapping[str, str]) -> tuple[str | None, int]:
 
 
 def parse_feedback(body: bytes) -> dict[str, Any]:
-    """The usage-feedback body, every key required."""
+    """The usage-feedback body: every documented key required; `reason` and `measure`
+    (how the result was used, as free text) optional."""
     keys = {"query_ref", "subject_code", "purpose", "outcome", "record_ids", "at"}
-    fields = _object(_json(body), "body", required=keys)
+    fields = _object(_json(body), "body", required=keys, optional={"reason", "measure"})
+    for key in ("reason", "measure"):
+        if key in fields:
+            _text(fields, key)
     for key in ("query_ref", "purpose"):
         _text(fields, key)
     code = _text(fields, "subject_code")

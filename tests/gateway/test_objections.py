@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.gateway.outbox_harness import FAST_RETRIES, eventually, sim
 from tests.gateway.test_caching import QUIET, gateway_on
 from tests.schema import dataset as known
 from tests.stack import Stack, platforms
@@ -124,23 +125,66 @@ async def test_who_may_file_and_what(dataset, tmp_path):
     assert ("hr", "DENIED") in outcomes(tmp_path)
 
 
-async def test_a_platform_that_cannot_be_reached_files_nothing_and_evicts_nothing(
+STATUS = """query ($id: String!) {
+  person(idNumber: $id, purpose: SELF_CHECK) {
+    objections { objectionId recordId status decidedAt queued delivery }
+  }
+}"""
+
+
+async def test_an_objection_the_platform_cannot_take_is_kept_and_forwarded_once_it_is_back(
     dataset, tmp_path
 ):
     async with platforms(dataset, tmp_path) as running:
-        async with gateway_on(running, tmp_path, cache=QUIET) as stack:
+        async with gateway_on(running, tmp_path, cache=QUIET, outbox=FAST_RETRIES) as stack:
+            credit = stack.urls["credit"]
             me = stack.token("data_subject", "me", id_number=SUBJECT)
             for _ in range(2):
                 await stack.query(VET, me, id=SUBJECT, p="SELF_CHECK", d=known.AS_OF)
-            async with httpx.AsyncClient() as admin:
-                await admin.post(f"{stack.urls['credit']}/_sim/down")
+            await sim(credit, "POST", "/_sim/down")
             answer = await stack.query(
                 FILE, me, id=SUBJECT, source="CREDIT_PLATFORM", record="CR-100", reason="r"
             )
             kept = await stack.query(VET, me, id=SUBJECT, p="SELF_CHECK", d=known.AS_OF)
-            assert stack.app.state.answers.hits == 1  # the kept answer is still there
+            assert stack.app.state.answers.hits == 1  # nothing filed yet: nothing evicted
+            while_down = await stack.query(STATUS, me, id=SUBJECT)
+            await sim(credit, "POST", "/_sim/up")
+            objections = await eventually(lambda: filed(stack), bool)
+            listed = await eventually(
+                lambda: stack.query(STATUS, me, id=SUBJECT),
+                lambda a: not a["data"]["person"]["objections"][0]["queued"],
+            )
+            after = await stack.query(VET, me, id=SUBJECT, p="SELF_CHECK", d=known.AS_OF)
+            (objection,) = objections
+            decide = f"/_sim/objections/{objection['objection_id']}/decide"
+            await sim(credit, "POST", decide, {"status": "UPHELD"})
+            decided = await stack.query(STATUS, me, id=SUBJECT)
+            hr = stack.token("hr_officer", "hr", unit=known.UNIT)
+            hidden = await stack.query(
+                "query ($id: String!) { person(idNumber: $id, purpose: CADRE_SELECTION)"
+                " { objections { recordId } } }", hr, id=SUBJECT,
+            )  # fmt: skip
+            received = await sim(credit, "GET", "/_sim/deliveries")
 
-    assert answer["data"] is None
-    error = answer["errors"][0]["extensions"]
-    assert (error["code"], error["source"]) == ("SOURCE_UNAVAILABLE", "CREDIT_PLATFORM")
+    assert answer["data"]["fileObjection"] == {"objectionId": None, "status": None, "queued": True}
     assert kept["data"]["vet"]["verdict"] != "INCOMPLETE"
+    assert while_down["data"]["person"]["objections"] == [
+        {"objectionId": None, "recordId": "CR-100", "status": None, "decidedAt": None,
+         "queued": True, "delivery": "QUEUED"}
+    ]  # fmt: skip
+    assert [(o["record_id"], o["subject_code"], o["filed_by"]) for o in objections] == [
+        ("CR-100", SUBJECT, "me")
+    ]
+    assert listed["data"]["person"]["objections"] == [
+        {"objectionId": objection["objection_id"], "recordId": "CR-100", "status": "RECEIVED",
+         "decidedAt": None, "queued": False, "delivery": "DELIVERED"}
+    ]  # fmt: skip
+    # Delivered, the objection evicted what was cached: the record is now disputed.
+    assert [f["disputed"] for f in after["data"]["vet"]["findings"] if f["recordRef"]] == [True]
+    ((status, decided_at),) = [
+        (o["status"], o["decidedAt"]) for o in decided["data"]["person"]["objections"]
+    ]
+    assert status == "UPHELD"
+    assert decided_at is not None
+    assert hidden["data"]["person"]["objections"] is None
+    assert list(received["received"].values()) == [1]
