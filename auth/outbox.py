@@ -2,9 +2,10 @@
 
     outbox = Outbox(dsn)                              # the access log's DSN
     await outbox.claim(owner, limit, lease_s)         # QUEUED items now due, leased
-    await outbox.acknowledge(item_id, answer)         # -> DELIVERED
-    await outbox.refuse(item_id, owner, error)        # -> REFUSED (not sent again)
-    await outbox.postpone(item_id, owner, error, s)   # due again in s seconds
+    await outbox.settle(owner, outcomes)              # what became of them, in one go:
+        Delivered(item_id, answer)                    #   -> DELIVERED (by owner)
+        Refused(item_id, error)                       #   -> REFUSED (not sent again)
+        Postponed(item_id, error, delay_s)            #   due again in delay_s seconds
     await outbox.items(kind, reference=..., subject_code=...)   # for the API
 
 Items are inserted by the access-log writer, in the transaction of their
@@ -20,9 +21,10 @@ sent as `Idempotency-Key`, makes the repeat harmless at the platform. Times
 are the claiming process's clock (unix seconds): replicas' clocks must agree
 to well within a lease (NTP does).
 
-`acknowledge` does not ask whose lease it is: the platform has taken the item
-whoever sent it. `refuse` and `postpone` act only for the lease's owner, so a
-worker whose lease ran out cannot undo what another did since.
+Recording a delivery does not ask whose lease it is: the platform has taken
+the item whoever sent it; the row keeps who recorded the delivery
+(`lease_owner`). A refusal or a postponement is recorded only by the lease's
+owner, so a worker whose lease ran out cannot undo what another did since.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ import psycopg
 
 from .outbox_item import ItemKind, ItemState
 
-__all__ = ["Claimed", "ItemStatus", "Outbox"]
+__all__ = ["Claimed", "Delivered", "ItemStatus", "Outbox", "Outcome", "Postponed", "Refused"]
 
 _SQLITE = "sqlite:///"
 _BUSY_TIMEOUT_S = 10.0
@@ -59,7 +61,7 @@ RETURNING item_id, kind, subject_code, body, attempts
 """
 _ACKNOWLEDGE = (
     "UPDATE outbox SET state = 'DELIVERED', answer = ?, answered_at = ?, "
-    "lease_owner = NULL, lease_until = NULL, last_error = NULL "
+    "lease_owner = ?, lease_until = NULL, last_error = NULL "
     "WHERE item_id = ? AND state = 'QUEUED'"
 )
 _REFUSE = (
@@ -87,6 +89,34 @@ class Claimed:
     subject_code: str
     body: dict[str, Any]
     attempts: int  # including this one
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """The platform acknowledged the item; `answer` is its id for it."""
+
+    item_id: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The platform refused the item as such: it is not sent again."""
+
+    item_id: str
+    error: str
+
+
+@dataclass(frozen=True)
+class Postponed:
+    """Not delivered this time: the lease is freed, due again in `delay_s` seconds."""
+
+    item_id: str
+    error: str
+    delay_s: float
+
+
+Outcome = Delivered | Refused | Postponed
 
 
 @dataclass(frozen=True)
@@ -141,24 +171,27 @@ class Outbox:
         now = time.time()
         lock = "" if self._sqlite else "FOR UPDATE SKIP LOCKED"
         params = (owner, now + lease_s, now, now, limit)
-        rows = await self._execute(_CLAIM.format(lock=lock), params)
+        rows = await self._run([(_CLAIM.format(lock=lock), params)])
         return [
             Claimed(str(item_id), ItemKind(kind), str(code), json.loads(body), int(attempts))
             for item_id, kind, code, body, attempts in rows
         ]
 
-    async def acknowledge(self, item_id: str, answer: str) -> None:
-        """The platform took the item; `answer` is its id for it."""
-        await self._execute(_ACKNOWLEDGE, (answer, time.time(), item_id))
-
-    async def refuse(self, item_id: str, owner: str, error: str) -> None:
-        """The platform refused the item as such: it is not sent again."""
-        await self._execute(_REFUSE, (time.time(), error[:_ERROR_CHARS], item_id, owner))
-
-    async def postpone(self, item_id: str, owner: str, error: str, delay_s: float) -> None:
-        """Not delivered this time: free the lease, due again in `delay_s` seconds."""
-        due = time.time() + delay_s
-        await self._execute(_POSTPONE, (due, error[:_ERROR_CHARS], item_id, owner))
+    async def settle(self, owner: str, outcomes: Sequence[Outcome]) -> None:
+        """Record what became of `owner`'s items, in one transaction."""
+        now = time.time()
+        statements: list[tuple[str, tuple[object, ...]]] = []
+        for outcome in outcomes:
+            if isinstance(outcome, Delivered):
+                statements.append((_ACKNOWLEDGE, (outcome.answer, now, owner, outcome.item_id)))
+            elif isinstance(outcome, Refused):
+                error = outcome.error[:_ERROR_CHARS]
+                statements.append((_REFUSE, (now, error, outcome.item_id, owner)))
+            else:
+                due, error = now + outcome.delay_s, outcome.error[:_ERROR_CHARS]
+                statements.append((_POSTPONE, (due, error, outcome.item_id, owner)))
+        if statements:
+            await self._run(statements)
 
     async def items(
         self,
@@ -177,28 +210,46 @@ class Outbox:
             f"SELECT {_STATUS_COLUMNS} FROM outbox WHERE kind = ? AND {column} = ? "  # noqa: S608
             "ORDER BY created_at, item_id"
         )
-        rows = await self._execute(statement, (kind.value, value))
+        rows = await self._run([(statement, (kind.value, value))], write=False)
         return [_status(row) for row in rows]
 
     async def counts(self) -> dict[str, int]:
         """Items by state, for readiness and metrics."""
-        rows = await self._execute(_COUNTS, ())
+        rows = await self._run([(_COUNTS, ())], write=False)
         return {state.value: 0 for state in ItemState} | {str(s): int(n) for s, n in rows}
 
-    async def _execute(self, statement: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+    async def _run(
+        self, statements: Sequence[tuple[str, tuple[object, ...]]], *, write: bool = True
+    ) -> list[tuple[Any, ...]]:
+        """The statements in one transaction; the last one's rows."""
         if self._sqlite:
-            return await asyncio.to_thread(self._sqlite_execute, statement, params)
+            return await asyncio.to_thread(self._sqlite_run, statements, write)
+        rows: list[tuple[Any, ...]] = []
         async with await psycopg.AsyncConnection.connect(
-            self.dsn, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S
-        ) as connection:
-            cursor = await connection.execute(statement.replace("?", "%s"), params)
-            return await cursor.fetchall() if cursor.description is not None else []
+            self.dsn, connect_timeout=_CONNECT_TIMEOUT_S
+        ) as connection:  # leaving the block commits
+            for statement, params in statements:
+                cursor = await connection.execute(statement.replace("?", "%s"), params)
+                rows = await cursor.fetchall() if cursor.description is not None else []
+        return rows
 
-    def _sqlite_execute(self, statement: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+    def _sqlite_run(
+        self, statements: Sequence[tuple[str, tuple[object, ...]]], write: bool
+    ) -> list[tuple[Any, ...]]:
         path = self.dsn.removeprefix(_SQLITE)
         with contextlib.closing(
             sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
         ) as connection:
-            # One statement, committed on its own (autocommit): it holds the write
-            # lock from its first write to its end, so two claims cannot interleave.
-            return list(connection.execute(statement, tuple(params)).fetchall())
+            # A writer takes the write lock first (IMMEDIATE), so two claims cannot
+            # interleave and contention waits out the busy timeout instead of failing.
+            connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                rows: list[tuple[Any, ...]] = []
+                for statement, params in statements:
+                    rows = connection.execute(statement, params).fetchall()
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+            return rows

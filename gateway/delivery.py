@@ -37,7 +37,7 @@ from collections.abc import Awaitable, Callable
 
 import psycopg
 
-from auth.outbox import Claimed, Outbox
+from auth.outbox import Claimed, Delivered, Outbox, Outcome, Postponed, Refused
 from auth.outbox_item import ItemKind
 from connectors.credit import CreditConnector
 from connectors.errors import SourceError, SourceRefused
@@ -109,34 +109,46 @@ class DeliveryWorker:
                 logger.exception("outbox: claiming due items failed")
                 claimed = []
             if claimed:
-                await asyncio.gather(*(self._deliver(item) for item in claimed))
+                outcomes = await asyncio.gather(*(self._deliver(item) for item in claimed))
+                await self._settle(outcomes)
+                await self._after_delivery(claimed, outcomes)
                 continue  # more may be due already
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._settings.poll_interval_s):
                     await self._wake.wait()
 
-    async def _deliver(self, item: Claimed) -> None:
+    async def _deliver(self, item: Claimed) -> Outcome:
         try:
             async with asyncio.timeout(self._settings.lease_s / 2):
                 answer = await self._send(item)
         except SourceRefused as refusal:
             logger.warning("outbox: %s %s refused: %s", item.kind.value, item.item_id, refusal)
-            await self._record(self._outbox.refuse(item.item_id, self.owner, str(refusal)))
             self.refused += 1
-            return
+            return Refused(item.item_id, str(refusal))
         except (SourceError, TimeoutError) as error:
             reason = str(error) or "no answer within half a lease"
             delay = self._backoff(item.attempts)
-            await self._record(self._outbox.postpone(item.item_id, self.owner, reason, delay))
+            logger.info("outbox: %s again in %.1f s: %s", item.item_id, delay, reason)
             self.postponed += 1
-            return
-        await self._record(self._outbox.acknowledge(item.item_id, answer))
+            return Postponed(item.item_id, reason, delay)
         self.delivered += 1
-        if item.kind is ItemKind.OBJECTION:
-            try:
-                await self._delivered_objection(item.subject_code)
-            except Exception:  # the change feed evicts it later; the filing stands
-                logger.exception("outbox: eviction after objection %s failed", item.item_id)
+        return Delivered(item.item_id, answer)
+
+    async def _settle(self, outcomes: list[Outcome]) -> None:
+        # Not recorded: the leases run out and the items are sent again, which
+        # their keys make harmless.
+        try:
+            await self._outbox.settle(self.owner, outcomes)
+        except _DATABASE_ERRORS:
+            logger.exception("outbox: recording %d delivery outcomes failed", len(outcomes))
+
+    async def _after_delivery(self, claimed: list[Claimed], outcomes: list[Outcome]) -> None:
+        for item, outcome in zip(claimed, outcomes, strict=True):
+            if item.kind is ItemKind.OBJECTION and isinstance(outcome, Delivered):
+                try:
+                    await self._delivered_objection(item.subject_code)
+                except Exception:  # the change feed evicts it later; the filing stands
+                    logger.exception("outbox: eviction after objection %s failed", item.item_id)
 
     async def _send(self, item: Claimed) -> str:
         if item.kind is ItemKind.USAGE_FEEDBACK:
@@ -146,14 +158,6 @@ class DeliveryWorker:
             body["record_id"], body["subject_code"], body["reason"], body["filed_by"], item.item_id
         )
         return objection_id
-
-    async def _record(self, update: Awaitable[None]) -> None:
-        # Not recorded: the lease runs out and the item is sent again, which its
-        # key makes harmless.
-        try:
-            await update
-        except _DATABASE_ERRORS:
-            logger.exception("outbox: recording a delivery outcome failed")
 
     def _backoff(self, attempts: int) -> float:
         ceiling = min(

@@ -19,6 +19,7 @@ and the admin endpoints, which carry no platform authentication:
     GET    /_sim/feedback                   every usage feedback received
     GET    /_sim/deliveries                 arrivals per Idempotency-Key (credit_deliveries)
     POST   /_sim/deliveries/hold|release    hold keyed deliveries in flight, or let them go
+    POST   /_sim/deliveries/delay?ms=N      keep each keyed delivery in flight N ms
 
 plus `/_sim/stats`, `/_sim/reset-stats`, `/_sim/down` and `/_sim/up` from
 `SimulatorControls`. `/openapi.json` is served in front of those controls: it
@@ -122,6 +123,7 @@ class _CreditPlatform:
             Route("/_sim/deliveries", admin(self.delivery_stats), methods=["GET"]),
             Route("/_sim/deliveries/hold", admin(self.hold), methods=["POST"]),
             Route("/_sim/deliveries/release", admin(self.release), methods=["POST"]),
+            Route("/_sim/deliveries/delay", admin(self.delay), methods=["POST"]),
         ]
 
     def _signed(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
@@ -245,6 +247,13 @@ class _CreditPlatform:
 
     def release(self, request: Request, body: bytes) -> object:
         self.deliveries.release()
+        return self.deliveries.stats()
+
+    def delay(self, request: Request, body: bytes) -> object:
+        ms = request.query_params.get("ms", "0")
+        if not ms.isdigit():
+            raise malformed("ms must be a whole number of milliseconds")
+        self.deliveries.delay_s = int(ms) / 1000
         return self.deliveries.stats()
 
     def _now(self) -> str:

@@ -10,6 +10,8 @@ key; these counts are the stand-in's, served under `/_sim/deliveries`:
                                      "held", "overlaps"}
     POST /_sim/deliveries/hold      deliveries are applied, then wait for release
     POST /_sim/deliveries/release   let every held delivery answer
+    POST /_sim/deliveries/delay?ms=N  each delivery stays in flight N ms after it was
+                                      applied (so that overlaps can be seen)
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class DeliveryLedger:
         self._held = 0
         self._released = asyncio.Event()
         self._released.set()
+        self.delay_s = 0.0
 
     def arrive(self, key: str, *, replay: bool) -> None:
         """A delivery with `key` arrived; it is in flight until `leave`."""
@@ -47,7 +50,9 @@ class DeliveryLedger:
             del self._in_flight[key]
 
     async def pass_hold(self) -> None:
-        """Wait here while deliveries are held."""
+        """Stay in flight for the delay, and while deliveries are held."""
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         if self._released.is_set():
             return
         self._held += 1
@@ -69,4 +74,5 @@ class DeliveryLedger:
             "in_flight": sum(self._in_flight.values()),
             "held": self._held,
             "overlaps": self.overlaps,
+            "delay_ms": self.delay_s * 1000,
         }
