@@ -102,20 +102,29 @@ class DeliveryWorker:
         while not self._stopping:
             self._wake.clear()
             try:
-                claimed = await self._outbox.claim(
-                    self.owner, self._settings.batch, self._settings.lease_s
-                )
-            except _DATABASE_ERRORS:
-                logger.exception("outbox: claiming due items failed")
-                claimed = []
-            if claimed:
-                outcomes = await asyncio.gather(*(self._deliver(item) for item in claimed))
-                await self._settle(outcomes)
-                await self._after_delivery(claimed, outcomes)
-                continue  # more may be due already
+                if await self._deliver_due():
+                    continue  # more may be due already
+            except Exception:  # the worker must outlive any one bad round
+                logger.exception("outbox: a delivery round failed")
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._settings.poll_interval_s):
                     await self._wake.wait()
+
+    async def _deliver_due(self) -> bool:
+        """Claim, send and settle one batch; whether there was anything to send."""
+        try:
+            claimed = await self._outbox.claim(
+                self.owner, self._settings.batch, self._settings.lease_s
+            )
+        except _DATABASE_ERRORS:
+            logger.exception("outbox: claiming due items failed")
+            return False
+        if not claimed:
+            return False
+        outcomes = await asyncio.gather(*(self._deliver(item) for item in claimed))
+        await self._settle(outcomes)
+        await self._after_delivery(claimed, outcomes)
+        return True
 
     async def _deliver(self, item: Claimed) -> Outcome:
         try:
