@@ -391,6 +391,8 @@ def every_field_query(root: str, purpose: str) -> str:
     arguments = ROOT_ARGUMENTS.get(root)
     if arguments is not None:
         arguments = f'({arguments}, purpose: {purpose}, asOf: "2025-06-30")'
+    elif root == "usageFeedback":
+        arguments = '(reportId: "R-0")'  # another caller's or no report: NOT_FOUND
     elif definition.args:
         arguments = '(pseudonym: "P-0", caseNumber: "case-1")'  # revealIdentity
     below = every_field(graphql.get_named_type(definition.type))
