@@ -57,12 +57,12 @@ from schema.vet import new_report_id
 
 from .asgi_body import graphql_request, read_body
 from .recording import fields_returned, new_request_id, record_access, unrecorded_answer
+from .refusals import encode_answer
 
 __all__ = [
     "AnswerCache",
     "KeptAnswer",
     "Question",
-    "encode_answer",
     "serve_kept_answers",
     "single_query",
 ]
@@ -204,12 +204,6 @@ class AnswerCache:
             for row in kept.reports
         ]
         return body + kept.segments[-1], disclosure
-
-
-def encode_answer(answer: object) -> str:
-    """An answer's JSON, compact: the GraphQL endpoint's encoding too, so a kept
-    answer re-issued has the bytes the endpoint would have sent."""
-    return json.dumps(answer, separators=(",", ":"))
 
 
 def single_query(body: bytes) -> tuple[str, str | None] | None:

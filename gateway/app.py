@@ -36,6 +36,7 @@ from auth.access_log import AccessLog, open_access_log
 from auth.policy import Policy, load_policy
 from auth.reveal import PseudonymRegistry, open_registry
 from connectors.bundle import Connectors, build_connectors
+from connectors.error_codes import Code
 from connectors.http_client import upstream_client
 from connectors.probe import Probe, probe_all
 from schema import build_schema
@@ -45,12 +46,13 @@ from schema.disclosure import Disclosure
 from schema.loaders import Loaders, PlatformReads
 from schema.vetting import RuleSet, load_rule_set
 
-from .answer_cache import AnswerCache, Question, encode_answer, serve_kept_answers
+from .answer_cache import AnswerCache, Question, serve_kept_answers
 from .authn import BearerAuth, build_verifier
 from .caching import Caching, Clock, build_caching
+from .error_phases import refused_code, with_codes
 from .graphiql import GraphiQLPage, with_graphiql
 from .keys import pseudonym_key
-from .limits import PrincipalRateLimit, error_codes, schema_extensions
+from .limits import PrincipalRateLimit, schema_extensions
 from .recording import (
     answer_extensions,
     fields_returned,
@@ -58,6 +60,7 @@ from .recording import (
     record_access,
     unrecorded_answer,
 )
+from .refusals import encode_answer
 from .settings import Settings
 from .telemetry import Telemetry
 from .trusted import only_trusted_documents, trusted_documents
@@ -146,7 +149,7 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
                 request_id=request_id,
                 fields=fields_returned(result.data),
                 error_codes=[
-                    str((error.extensions or {}).get("code", "INTERNAL"))
+                    str((error.extensions or {}).get("code", Code.INTERNAL))
                     for error in result.errors or ()
                 ],
             )
@@ -190,7 +193,9 @@ def _note_order(note: dict[str, Any]) -> tuple[str, str]:
 def _with_codes(answer: GraphQLHTTPResponse) -> GraphQLHTTPResponse:
     errors = answer.get("errors")
     if errors:
-        answer["errors"] = error_codes(errors)
+        answer["errors"] = with_codes(errors)
+        if answer.get("data") is None and refused_code(answer["errors"]) is not None:
+            del answer["data"]  # refused before execution: there is no data, not null data
     return answer
 
 

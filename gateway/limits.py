@@ -1,12 +1,14 @@
 """Abuse limits: what an operation may ask, how often a caller may ask, what errors say.
 
-- Depth, aliases and tokens: Strawberry's own limiters.
+- Depth and aliases: Strawberry's own limiters; tokens: the parser's bound
+  (`error_phases.PhaseCodes`). Every limit refuses with LIMIT_EXCEEDED naming
+  the limit in `extensions.limit`.
 - Cost: a validation rule that prices every selected field, multiplying by 10
   under each list-returning field (fragments are expanded where they are
   spread, so a fragment used twice costs twice), refused as `LIMIT_EXCEEDED`.
 - Introspection: off in production for everyone but credit_admin.
 - Errors: only unexpected (internal) errors are masked; limit and validation
-  errors keep their message and get a code.
+  errors keep their message; codes are given by `error_phases`.
 - Requests per principal: a sliding one-minute window per replica, answered
   with HTTP 429 and `RATE_LIMITED`.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import collections
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from graphql import (
@@ -32,23 +34,24 @@ from graphql import (
     get_nullable_type,
     is_list_type,
 )
-from graphql.validation import NoSchemaIntrospectionCustomRule
-from starlette.responses import JSONResponse
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule, ValidationContext
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
-    MaxTokensLimiter,
     QueryDepthLimiter,
     SchemaExtension,
 )
 
 from auth.principal import Role
+from connectors.error_codes import Code, LimitName
 
+from .error_phases import PhaseCodes, limit_exceeded
+from .refusals import refuse
 from .settings import Settings
 
-__all__ = ["PrincipalRateLimit", "error_codes", "schema_extensions"]
+__all__ = ["PrincipalRateLimit", "schema_extensions"]
 
 LIST_MULTIPLIER = 10
 
@@ -62,13 +65,19 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
     """
     limits = settings.limits
     rules = [
-        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+        *(
+            _limit_rule(rule, LimitName.DEPTH, limits.max_depth)
+            for rule in QueryDepthLimiter(max_depth=limits.max_depth).validation_rules
+        ),
+        *(
+            _limit_rule(rule, LimitName.ALIASES, limits.max_aliases)
+            for rule in MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules
+        ),
         _cost_rule(limits.max_cost),
     ]
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: AddValidationRules(rules),
-        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: PhaseCodes(max_tokens=limits.max_tokens),
         lambda: MaskErrors(should_mask_error=_unexpected),
     ]
     if settings.gateway.mode == "production":
@@ -81,6 +90,30 @@ def _unexpected(error: GraphQLError) -> bool:
     domain errors are GraphQLErrors raised on purpose and keep their message."""
     original = error.original_error
     return original is not None and not isinstance(original, GraphQLError)
+
+
+def _limit_rule(
+    rule: type[ASTValidationRule], limit: LimitName, maximum: int
+) -> type[ASTValidationRule]:
+    """`rule` (one of Strawberry's limiters) with its errors coded LIMIT_EXCEEDED.
+
+    Those limiters check the whole document when they are made and report to the
+    validation context there, so the context's `report_error` is wrapped for that
+    time: the error says which limit it is because this rule reported it."""
+
+    def __init__(self: ASTValidationRule, context: ValidationContext) -> None:
+        report = context.report_error
+
+        def tagged(error: GraphQLError) -> None:
+            report(limit_exceeded(error, limit, maximum))
+
+        context.report_error = tagged  # type: ignore[method-assign]
+        try:
+            rule.__init__(self, context)
+        finally:
+            context.report_error = report  # type: ignore[method-assign]
+
+    return type(rule.__name__, (rule,), {"__init__": __init__})
 
 
 class _IntrospectionGate(AddValidationRules):
@@ -111,12 +144,9 @@ def _cost_rule(max_cost: int) -> type[ValidationRule]:
             }
             cost = _selection_cost(node.selection_set, root, fragments, schema, 1)
             if cost > max_cost:
+                message = f"the operation costs {cost}, above the limit of {max_cost}"
                 self.report_error(
-                    GraphQLError(
-                        f"the operation costs {cost}, above the limit of {max_cost}",
-                        node,
-                        extensions={"code": "LIMIT_EXCEEDED"},
-                    )
+                    limit_exceeded(GraphQLError(message, node), LimitName.COST, max_cost)
                 )
 
     return CostLimit
@@ -159,24 +189,6 @@ def _selection_cost(
     return cost
 
 
-def error_codes(errors: Sequence[Any]) -> list[Any]:
-    """Give every error an `extensions.code`: limits and validation keep their
-    message; a masked internal error says INTERNAL."""
-    coded = []
-    for error in errors:
-        extensions = dict(error.get("extensions") or {})
-        if "code" not in extensions:
-            message = str(error.get("message", ""))
-            if message == "Unexpected error.":
-                extensions["code"] = "INTERNAL"
-            elif "exceeds maximum" in message or "maximum" in message.lower():
-                extensions["code"] = "LIMIT_EXCEEDED"
-            else:
-                extensions["code"] = "GRAPHQL_VALIDATION_FAILED"
-        coded.append({**error, "extensions": extensions})
-    return coded
-
-
 class PrincipalRateLimit:
     """At most `per_minute` GraphQL requests per principal (or per client address
     when access control is off), in a sliding one-minute window, per replica."""
@@ -195,14 +207,14 @@ class PrincipalRateLimit:
             if wait is None:
                 await app(scope, receive, send)
                 return
-            body = {
-                "data": None,
-                "errors": [
-                    {"message": "too many requests", "extensions": {"code": "RATE_LIMITED"}}
-                ],
-            }
-            response = JSONResponse(body, status_code=429, headers={"Retry-After": str(wait)})
-            await response(scope, receive, send)
+            await refuse(
+                scope,
+                receive,
+                send,
+                Code.RATE_LIMITED,
+                "too many requests",
+                headers={"Retry-After": str(wait)},
+            )
 
         return limited
 

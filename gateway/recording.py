@@ -18,6 +18,7 @@ from typing import Any
 from auth.access_log import AccessLog
 from auth.access_log_entry import AccessLogError, Entry
 from connectors.base import SHANGHAI
+from connectors.error_codes import Code
 from schema.disclosure import Disclosure
 
 __all__ = [
@@ -34,11 +35,11 @@ logger = logging.getLogger(__name__)
 RULE_SET_NONE = "-"  # no vetting rules were applied to this answer
 DENIALS = frozenset(
     {
-        "FORBIDDEN_PURPOSE",
-        "FORBIDDEN_SUBJECT",
-        "FORBIDDEN_ARGUMENT",
-        "PURPOSE_NOT_APPLICABLE",
-        "NOT_FOUND",
+        Code.FORBIDDEN_PURPOSE,
+        Code.FORBIDDEN_SUBJECT,
+        Code.FORBIDDEN_ARGUMENT,
+        Code.PURPOSE_NOT_APPLICABLE,
+        Code.NOT_FOUND,
     }
 )
 
@@ -66,7 +67,7 @@ def unrecorded_answer(request_id: str) -> dict[str, Any]:
         "errors": [
             {
                 "message": "the access could not be recorded; no data was returned",
-                "extensions": {"code": "INTERNAL"},
+                "extensions": {"code": Code.INTERNAL},
             }
         ],
         "extensions": {"requestId": request_id},

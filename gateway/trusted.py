@@ -11,9 +11,9 @@ credit_admin is exempt. Decided here where the document says nothing:
 - The list is read once, at start. In development mode it is not applied
   (*reading*: "in production"); in production without a list every document
   runs, and the start says so in the log.
-- A refused document is answered before anything is parsed, with HTTP 200 and
-  the GraphQL error `PERSISTED_QUERY_NOT_FOUND` (as persisted-query clients
-  expect); it reached no personal data, so it makes no access-log entry. A body
+- A refused document is answered before anything is parsed with the GraphQL
+  error PERSISTED_QUERY_NOT_FOUND, HTTP 400 (200 when answered in
+  `application/json`, like every refused document); it reached no personal data, so it makes no access-log entry. A body
   with no document at all goes on to the endpoint, which refuses it.
 """
 
@@ -25,12 +25,13 @@ import re
 from pathlib import Path
 
 from starlette.datastructures import QueryParams
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from auth.principal import Principal, Role
+from connectors.error_codes import Code
 
 from .asgi_body import graphql_request, read_body
+from .refusals import refuse
 from .settings import ConfigError, Settings
 
 __all__ = ["load_trusted_documents", "only_trusted_documents", "trusted_documents"]
@@ -86,16 +87,13 @@ def only_trusted_documents(app: ASGIApp, trusted: frozenset[str]) -> ASGIApp:
         if query is None or hashlib.sha256(query.encode()).hexdigest() in trusted:
             await app(scope, receive, send)
             return
-        refusal = {
-            "data": None,
-            "errors": [
-                {
-                    "message": "this document is not among the trusted documents",
-                    "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"},
-                }
-            ],
-        }
-        await JSONResponse(refusal)(scope, receive, send)
+        await refuse(
+            scope,
+            receive,
+            send,
+            Code.PERSISTED_QUERY_NOT_FOUND,
+            "this document is not among the trusted documents",
+        )
 
     return endpoint
 

@@ -37,6 +37,8 @@ from typing import IO, Any
 
 import httpx
 
+from connectors.error_codes import Code
+
 from .vet_csv import (
     CREDIT_CODE_HEADERS,
     ENCODINGS,
@@ -75,7 +77,12 @@ CHECK = "query CredgateVetCheck { __typename }"
 EXIT_NOT_ALL_VETTED = 3
 
 # Refusals of the caller rather than of one subject: no later chunk can succeed.
-_RUN_ERRORS = {"UNAUTHENTICATED", "FORBIDDEN_PURPOSE", "LIMIT_EXCEEDED", "BATCH_TOO_LARGE"}
+_RUN_ERRORS = {
+    Code.UNAUTHENTICATED,
+    Code.FORBIDDEN_PURPOSE,
+    Code.LIMIT_EXCEEDED,
+    Code.BATCH_TOO_LARGE,
+}
 
 
 class RunFailed(Exception):
@@ -392,7 +399,7 @@ def _retry_after(answer: httpx.Response) -> float:
 
 
 def _code(error: dict[str, Any]) -> str:
-    return str((error.get("extensions") or {}).get("code", "INTERNAL"))
+    return str((error.get("extensions") or {}).get("code", Code.INTERNAL))
 
 
 def _first_message(body: Any) -> str | None:
@@ -404,7 +411,7 @@ def _report_row(
     row: InputRow, report: dict[str, Any] | None, error: dict[str, Any] | None
 ) -> ReportRow:
     if report is None:
-        code = _code(error) if error else "INTERNAL"
+        code = _code(error) if error else Code.INTERNAL
         # "subjects[3].idNumber: ..." -> "idNumber: ...": the index is the chunk's, not the file's.
         detail = re.sub(r"^subjects\[\d+\]\.?", "", str((error or {}).get("message", "")))
         return ReportRow(row.cells, "ERROR", error=code, error_detail=detail or None)

@@ -30,30 +30,25 @@ from __future__ import annotations
 import enum
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
-from auth.principal import Purpose as AuthPurpose
-from auth.principal import Role
+from connectors.error_codes import Code
 from connectors.errors import SourceError, SourceRefused
 
 from .context import RequestContext
 from .disclosure import bind
-from .errors import source_unavailable
+from .errors import refusal, source_unavailable
 from .types import Purpose, SourceName, describe_values
 from .vet import SubjectInput, subject_of
 
 __all__ = [
     "MAX_REASON_CHARS",
     "MAX_RECORD_ID_CHARS",
-    "MAY_FILE",
     "Objection",
     "ObjectionStatus",
     "file_objection",
 ]
 
-# The roles that grant SELF_CHECK, the purpose a filing binds.
-MAY_FILE = tuple(role.value for role in Role if AuthPurpose.SELF_CHECK in role.purposes)
 MAX_REASON_CHARS = 2_000
 MAX_RECORD_ID_CHARS = 64
 
@@ -95,36 +90,28 @@ async def file_objection(
 ) -> Objection:
     kind, key = subject_of(subject, "subject")
     context = info.context
-    try:
-        bind(context.disclosure, info, Purpose.SELF_CHECK, kind, key)
-    except GraphQLError as refused:
-        if (refused.extensions or {}).get("code") != "FORBIDDEN_PURPOSE":
-            raise
-        raise GraphQLError(
-            "only the data subject (about its own records) and credit_admin may file an "
-            "objection; the caller's roles may not",
-            extensions={"code": "FORBIDDEN_PURPOSE", "mayFile": list(MAY_FILE)},
-        ) from None
+    bind(context.disclosure, info, Purpose.SELF_CHECK, kind, key, asking="file an objection")
     if source is not SourceName.CREDIT_PLATFORM:
-        raise GraphQLError(
+        raise refusal(
+            Code.OBJECTION_NOT_SUPPORTED,
             f"objections to {source.name} records are not taken here",
-            extensions={"code": "OBJECTION_NOT_SUPPORTED", "source": source.name},
+            source=source.name,
         )
     reason, record_id = reason.strip(), record_id.strip()
     if not 0 < len(reason) <= MAX_REASON_CHARS or not 0 < len(record_id) <= MAX_RECORD_ID_CHARS:
-        raise GraphQLError(
+        raise refusal(
+            Code.INVALID_ARGUMENT,
             f"give a record id of 1 to {MAX_RECORD_ID_CHARS} characters and a reason"
             f" of 1 to {MAX_REASON_CHARS}",
-            extensions={"code": "INVALID_ARGUMENT"},
         )
     try:
         objection_id, status = await context.file_objection(
             record_id, key, reason, context.disclosure.actor
         )
     except SourceRefused:
-        raise GraphQLError(
+        raise refusal(
+            Code.NOT_FOUND,
             "the credit platform has no such record of this subject open to an objection",
-            extensions={"code": "NOT_FOUND"},
         ) from None
     except SourceError as error:
         raise source_unavailable(error) from None

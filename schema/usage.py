@@ -14,10 +14,12 @@ from __future__ import annotations
 import enum
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
+from connectors.error_codes import Code
+
 from .context import RequestContext
+from .errors import refusal
 from .types import describe_values
 
 __all__ = ["UsageFeedback", "UsageOutcome", "record_usage"]
@@ -56,7 +58,7 @@ async def record_usage(
     disclosure = context.disclosure
     report = await context.access_log.report(report_id)
     if report is None or report.actor != disclosure.actor:
-        raise GraphQLError("no such report for this caller", extensions={"code": "NOT_FOUND"})
+        raise refusal(Code.NOT_FOUND, "no such report for this caller")
     disclosure.purposes.add(report.purpose)
     disclosure.events.append(f"usage:{report_id}:{outcome.value}")
     return UsageFeedback(report_id=strawberry.ID(report_id), outcome=outcome, queued=True)

@@ -46,7 +46,7 @@ async def test_no_bad_or_expired_token_is_401_with_nothing_asked(dataset, tmp_pa
             answer = await stack.post(PERSON, token, id=known.PERSON, purpose="CADRE_SELECTION")
             assert answer.status_code == 401
             body = answer.json()
-            assert body["data"] is None
+            assert "data" not in body
             assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
         assert await stack.upstream_counts() == {
             "credit": 0,
