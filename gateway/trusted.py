@@ -13,8 +13,9 @@ credit_admin is exempt. Decided here where the document says nothing:
   runs, and the start says so in the log.
 - A refused document is answered before anything is parsed with the GraphQL
   error PERSISTED_QUERY_NOT_FOUND, HTTP 400 (200 when answered in
-  `application/json`, like every refused document); it reached no personal data, so it makes no access-log entry. A body
-  with no document at all goes on to the endpoint, which refuses it.
+  `application/json`, like every refused document); it reached no personal
+  data, so it makes no access-log entry. A body with no document at all goes on
+  to the endpoint, which refuses it.
 """
 
 from __future__ import annotations
