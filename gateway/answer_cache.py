@@ -55,9 +55,9 @@ from schema.basis import AnswerBasis, Slot, SlotKind
 from schema.disclosure import Disclosure
 from schema.vet import new_report_id
 
-from .asgi_body import graphql_request, read_body
-from .recording import fields_returned, new_request_id, record_access, unrecorded_answer
-from .refusals import encode_answer
+from .graphql_http import GraphQLRequest
+from .recording import fields_returned, record_access, unrecorded_answer
+from .refusals import encode_answer, request_id
 
 __all__ = [
     "AnswerCache",
@@ -67,7 +67,6 @@ __all__ = [
     "single_query",
 ]
 
-JSON = b"application/json"
 _Template = tuple[tuple[bytes, ...], tuple[Slot, ...]]  # segments, and the slots between
 
 
@@ -91,10 +90,10 @@ class KeptAnswer:
 
 @dataclass(frozen=True, slots=True)
 class Question:
-    """A POSTed body and the key of its answer (the body is parsed only to keep one)."""
+    """A POSTed request and the key of its answer (its body's bytes are hashed)."""
 
     key: str
-    body: bytes
+    asked: GraphQLRequest
 
 
 class AnswerCache:
@@ -117,7 +116,7 @@ class AnswerCache:
         self.hits = 0
         self.stored = 0
 
-    def question(self, principal: Principal | None, body: bytes) -> Question:
+    def question(self, principal: Principal | None, asked: GraphQLRequest) -> Question:
         """The key for `body` asked by `principal`. The body's bytes are hashed as
         they are: another spelling of the same query is another entry."""
         caller = (
@@ -133,7 +132,7 @@ class AnswerCache:
                 self._clock().date().isoformat(),
             )
         )
-        return Question(self._keys.answer(asker, body), body)
+        return Question(self._keys.answer(asker, asked.body), asked)
 
     def counters(self) -> dict[str, int]:
         """For `/readyz`: answers re-issued, answers kept, answers held now."""
@@ -159,7 +158,7 @@ class AnswerCache:
         until = basis.usable_until
         if until is None or basis.live or answer.get("errors") or disclosure.events:
             return
-        if single_query(question.body) is None:
+        if not single_query(question.asked):
             return
         segments, fills = _cut(answer, basis.slots)
         kept = KeptAnswer(
@@ -206,24 +205,13 @@ class AnswerCache:
         return body + kept.segments[-1], disclosure
 
 
-def single_query(body: bytes) -> tuple[str, str | None] | None:
-    """The document and operation name of a body asking ONE query operation, else None
-    (a batch, a mutation, a body that is not GraphQL: never kept)."""
-    asked = graphql_request(body)
-    if asked is None:
-        return None
-    query, name, variables = asked.get("query"), asked.get("operationName"), asked.get("variables")
-    if not isinstance(query, str) or not isinstance(name, str | None):
-        return None
-    if not isinstance(variables, dict | None):
-        return None
+def single_query(asked: GraphQLRequest) -> bool:
+    """Whether the request runs ONE query operation (a mutation: never kept)."""
     try:
-        operation = get_operation_ast(parse(query, no_location=True), name)
+        operation = get_operation_ast(parse(asked.query, no_location=True), asked.operation_name)
     except GraphQLError:
-        return None
-    if operation is None or operation.operation is not OperationType.QUERY:
-        return None
-    return query, name
+        return False
+    return operation is not None and operation.operation is OperationType.QUERY
 
 
 def _cut(
@@ -276,27 +264,27 @@ def serve_kept_answers(
         if scope["type"] != "http" or scope["method"] != "POST":
             await app(scope, receive, send)
             return
-        body, replay = await read_body(scope, receive)
-        state = scope.setdefault("state", {})
+        state = scope["state"]
         principal: Principal | None = state.get("principal")
-        question = answers.question(principal, body)
+        question = answers.question(principal, state["graphql"])
         kept = await answers.lookup(question)
         log = access_log()
         if kept is None or log is None:
             state["question"] = question
-            await app(scope, replay, send)
+            await app(scope, receive, send)
             return
-        request_id = new_request_id()
-        answer, disclosure = answers.reissue(kept, principal, request_id)
+        rid = request_id(scope)
+        answer, disclosure = answers.reissue(kept, principal, rid)
         if not await record_access(
-            log, disclosure, request_id=request_id, fields=kept.fields, error_codes=()
+            log, disclosure, request_id=rid, fields=kept.fields, error_codes=()
         ):
-            answer = encode_answer(unrecorded_answer(request_id)).encode()
-        await send({"type": "http.response.start", "status": 200, "headers": _headers(answer)})
+            answer = encode_answer(unrecorded_answer(rid)).encode()
+        # The media type the request asked for, as the endpoint would answer.
+        headers = [
+            (b"content-type", str(state["media_type"]).encode()),
+            (b"content-length", str(len(answer)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": answer})
 
     return endpoint
-
-
-def _headers(body: bytes) -> list[tuple[bytes, bytes]]:
-    return [(b"content-type", JSON), (b"content-length", str(len(body)).encode())]

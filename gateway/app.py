@@ -23,14 +23,15 @@ from typing import Any, cast
 
 import psycopg
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from auth.access_log import AccessLog, open_access_log
 from auth.policy import Policy, load_policy
@@ -49,18 +50,18 @@ from schema.vetting import RuleSet, load_rule_set
 from .answer_cache import AnswerCache, Question, serve_kept_answers
 from .authn import BearerAuth, build_verifier
 from .caching import Caching, Clock, build_caching
-from .error_phases import refused_code, with_codes
+from .error_phases import no_single_operation, refused_code, with_codes
 from .graphiql import GraphiQLPage, with_graphiql
+from .graphql_http import GraphQLRequest, HTTPFront, graphql_request
 from .keys import pseudonym_key
 from .limits import PrincipalRateLimit, schema_extensions
 from .recording import (
     answer_extensions,
     fields_returned,
-    new_request_id,
     record_access,
     unrecorded_answer,
 )
-from .refusals import encode_answer
+from .refusals import encode_answer, refusal_status, refuse, request_id
 from .settings import Settings
 from .telemetry import Telemetry
 from .trusted import only_trusted_documents, trusted_documents
@@ -68,6 +69,9 @@ from .trusted import only_trusted_documents, trusted_documents
 __all__ = ["create_app"]
 
 logger = logging.getLogger(__name__)
+
+_OVER_GET = frozenset({OperationType.QUERY})
+_OVER_POST = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
 
 @dataclass
@@ -78,7 +82,17 @@ class _Services:
     registry: PseudonymRegistry | None = None
 
 
-class _GraphQLEndpoint(GraphQL[RequestContext, None]):
+class _GraphQLEndpoint:
+    """Runs one GraphQL request (checked by `graphql_http`) and sends its answer.
+
+    Its status follows GraphQL over HTTP: 200 for an answer that ran (errors of
+    fields beside data included); a request refused as a whole (a document that
+    does not parse or validate, variables that do not coerce, a limit) has no
+    `data` and the refusal's status in `application/graphql-response+json` (200
+    in `application/json`, which older clients expect). A mutation over GET is
+    405 with `Allow: POST`; an operation name that picks no single operation of
+    the document (unknown, or none given for several) is BAD_REQUEST."""
+
     def __init__(
         self,
         settings: Settings,
@@ -94,8 +108,9 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
         extensions = schema_extensions(settings)
         if telemetry is not None:
             extensions.append(telemetry.strawberry_extension())
-        # GraphiQL is served by `gateway/graphiql.py`: Strawberry's page loads it from a CDN.
-        super().__init__(build_schema(extensions), graphql_ide=None)
+        # GraphiQL is served by `gateway/graphiql.py`, in front of this endpoint.
+        self.schema = build_schema(extensions)
+        self._max_tokens = settings.limits.max_tokens
         self._policy = policy
         self._services = services
         self._probe = probe
@@ -108,15 +123,43 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
             freshness_s=lambda source: getattr(settings.platforms, source.value).freshness_s,
         )
 
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> RequestContext:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        asked: GraphQLRequest = request.state.graphql
+        over_get = scope["method"] == "GET"
+        unpicked = no_single_operation(asked.query, asked.operation_name, self._max_tokens)
+        if unpicked is not None:
+            await refuse(scope, receive, send, Code.BAD_REQUEST, unpicked)
+            return
+        try:
+            result = await self.schema.execute(
+                asked.query,
+                variable_values=asked.variables,
+                context_value=await self.get_context(request),
+                operation_name=asked.operation_name,
+                allowed_operation_types=_OVER_GET if over_get else _OVER_POST,
+                operation_extensions=asked.extensions,
+            )
+        except InvalidOperationTypeError:
+            message = "only queries are asked with GET: send a mutation with POST"
+            headers = {"Allow": "POST"}
+            await refuse(scope, receive, send, Code.METHOD_NOT_ALLOWED, message, headers=headers)
+            return
+        answer = await self.process_result(request, result)
+        media: str = request.state.media_type
+        code = None if "data" in answer else refused_code(answer.get("errors"))
+        status = 200 if code is None else refusal_status(code, media)
+        await Response(encode_answer(answer), status_code=status, media_type=media)(
+            scope, receive, send
+        )
+
+    async def get_context(self, request: Request) -> RequestContext:
         disclosure = Disclosure(principal=request.state.principal, policy=self._policy)
         basis = AnswerBasis()
         request.state.disclosure = disclosure
         request.state.basis = basis
         request.state.asked_at = self._caching.now()
-        request.state.request_id = new_request_id()
+        request.state.request_id = request_id(request.scope)
         log, registry = self._services.access_log, self._services.registry
         if log is None or registry is None:
             raise RuntimeError("the access log is not open: the app has not started")
@@ -128,9 +171,6 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
             today=self._caching.today,
             live_sources=LiveSources(log, registry, self._probe, self._file_objection),
         )
-
-    def encode_json(self, data: object) -> str:
-        return encode_answer(data)
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -288,19 +328,34 @@ def create_app(
         graphql = only_trusted_documents(graphql, trusted)
     if answers is not None:
         graphql = serve_kept_answers(graphql, answers, lambda: services.access_log)
-    endpoint: ASGIApp = BearerAuth(rate_limit.wrap(graphql), build_verifier(settings))
+    graphql = graphql_request(graphql, max_body_bytes=settings.limits.max_body_bytes)
+    endpoint: ASGIApp = HTTPFront(
+        BearerAuth(rate_limit.wrap(graphql), build_verifier(settings)),
+        max_body_bytes=settings.limits.max_body_bytes,
+    )
     page_routes: list[Route] = []
     if settings.gateway.mode == "development":
         endpoint, page_routes = with_graphiql(endpoint, graphiql or GraphiQLPage())
+    if settings.gateway.cors_origins:
+        # Only the listed origins; a preflight is answered here, before the token check
+        # (browsers send none with it).
+        endpoint = CORSMiddleware(
+            endpoint,
+            allow_origins=settings.gateway.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["X-Request-Id", "Retry-After"],
+            max_age=600,
+        )
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/graphql", endpoint, methods=["GET", "POST"]),
+            # Every method reaches the endpoint, which answers OPTIONS and refuses the rest.
+            Route("/graphql", endpoint),
             *page_routes,
         ],
         lifespan=lifespan,
-        max_body_size=settings.limits.max_body_bytes,
     )
     if telemetry is not None:
         telemetry.instrument_app(app)

@@ -15,12 +15,22 @@ import functools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, GraphQLSyntaxError, Lexer, Source, TokenKind, parse
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLSyntaxError,
+    Lexer,
+    OperationDefinitionNode,
+    Source,
+    TokenKind,
+    get_operation_ast,
+    parse,
+)
 from strawberry.extensions import SchemaExtension
 
 from connectors.error_codes import Code, LimitName
 
-__all__ = ["PhaseCodes", "limit_exceeded", "refused_code", "with_codes"]
+__all__ = ["PhaseCodes", "limit_exceeded", "no_single_operation", "refused_code", "with_codes"]
 
 
 def limit_exceeded(error: GraphQLError, limit: LimitName, maximum: int) -> GraphQLError:
@@ -95,6 +105,27 @@ class PhaseCodes(SchemaExtension):
             return False
         positions: Sequence[int] = list(error.positions)
         return token.start == positions[0]
+
+
+def no_single_operation(query: str, name: str | None, max_tokens: int) -> str | None:
+    """Why `name` picks no single operation of the document, or None when it does
+    (or when the document does not parse: that is reported as a parse error).
+
+    Strawberry would run the first of several operations when no name is given."""
+    try:
+        document = _parse(query, max_tokens)  # the parse PhaseCodes makes, cached
+    except GraphQLError:
+        return None
+    if get_operation_ast(document, name) is not None:
+        return None
+    operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+    if name is not None:
+        message = f"the document has no operation named {name}"
+    elif operations:
+        message = f"the document has {operations} operations: name one in operationName"
+    else:
+        message = "the document has no operation to run"
+    return message
 
 
 def with_codes(errors: Sequence[Any]) -> list[Any]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -25,7 +24,6 @@ __all__ = [
     "RULE_SET_NONE",
     "answer_extensions",
     "fields_returned",
-    "new_request_id",
     "record_access",
     "unrecorded_answer",
 ]
@@ -54,10 +52,6 @@ def fields_returned(data: Any, prefix: str = "") -> Iterator[str]:
             yield from fields_returned(item, prefix)
     elif data is not None:
         yield prefix
-
-
-def new_request_id() -> str:
-    return secrets.token_hex(8)
 
 
 def unrecorded_answer(request_id: str) -> dict[str, Any]:

@@ -11,10 +11,18 @@ stops the start instead of being ignored; every problem is reported as
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -37,6 +45,9 @@ __all__ = [
 ]
 
 
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+")
+
+
 class ConfigError(ValueError):
     """The configuration is invalid; the message names each offending key."""
 
@@ -50,6 +61,18 @@ class GatewaySettings(_Section):
     port: int = Field(8000, ge=0, le=65_535)
     mode: Literal["development", "production"] = "development"
     trusted_documents: str = ""
+    # Browser origins allowed to call /graphql from their pages (CORS); none by default.
+    cors_origins: tuple[str, ...] = ()
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in origins:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: scheme://host[:port], no path, no wildcard"
+                )
+        return origins
 
 
 class AuthSettings(_Section):

@@ -14,8 +14,8 @@ credit_admin is exempt. Decided here where the document says nothing:
 - A refused document is answered before anything is parsed with the GraphQL
   error PERSISTED_QUERY_NOT_FOUND, HTTP 400 (200 when answered in
   `application/json`, like every refused document); it reached no personal
-  data, so it makes no access-log entry. A body with no document at all goes on
-  to the endpoint, which refuses it.
+  data, so it makes no access-log entry. A request with no document at all was
+  refused before (`graphql_http`).
 """
 
 from __future__ import annotations
@@ -25,13 +25,12 @@ import logging
 import re
 from pathlib import Path
 
-from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from auth.principal import Principal, Role
 from connectors.error_codes import Code
 
-from .asgi_body import graphql_request, read_body
+from .graphql_http import GraphQLRequest
 from .refusals import refuse
 from .settings import ConfigError, Settings
 
@@ -80,12 +79,8 @@ def only_trusted_documents(app: ASGIApp, trusted: frozenset[str]) -> ASGIApp:
         ):
             await app(scope, receive, send)
             return
-        if scope["method"] == "POST":
-            body, receive = await read_body(scope, receive)
-            query = _posted_query(body)
-        else:
-            query = _query_parameter(scope)
-        if query is None or hashlib.sha256(query.encode()).hexdigest() in trusted:
+        asked: GraphQLRequest = scope["state"]["graphql"]
+        if hashlib.sha256(asked.query.encode()).hexdigest() in trusted:
             await app(scope, receive, send)
             return
         await refuse(
@@ -97,13 +92,3 @@ def only_trusted_documents(app: ASGIApp, trusted: frozenset[str]) -> ASGIApp:
         )
 
     return endpoint
-
-
-def _posted_query(body: bytes) -> str | None:
-    asked = graphql_request(body)
-    query = asked.get("query") if asked is not None else None
-    return query if isinstance(query, str) else None
-
-
-def _query_parameter(scope: Scope) -> str | None:
-    return QueryParams(scope.get("query_string", b"")).get("query")

@@ -21,6 +21,7 @@ from connectors.base import now_shanghai
 from connectors.cache_backends import MemoryCache
 from connectors.cache_rules import CacheKeys
 from gateway.answer_cache import AnswerCache, single_query
+from gateway.graphql_http import GraphQLRequest
 from tests.gateway.test_caching import (
     PERSON_QUERY,
     QUIET,
@@ -192,7 +193,10 @@ def test_callers_who_may_see_differently_never_share_a_key():
     body = json.dumps({"query": "{ x }", "variables": {"id": known.PERSON}}).encode()
 
     def key(principal: Principal | None, text: bytes = body) -> str:
-        return answers.question(principal, text).key
+        asked = GraphQLRequest(
+            query="{ x }", variables=None, operation_name=None, extensions=None, body=text
+        )
+        return answers.question(principal, asked).key
 
     def caller(*roles: Role, sub: str = "a", **claims: Any) -> Principal:
         return Principal(subject=sub, roles=roles, **claims)
@@ -216,21 +220,24 @@ def test_callers_who_may_see_differently_never_share_a_key():
     assert known.PERSON not in key(hr)
 
 
+def asking(query, name=None):
+    return GraphQLRequest(
+        query=query, variables=None, operation_name=name, extensions=None, body=b""
+    )
+
+
 @pytest.mark.parametrize(
-    "body",
+    ("query", "name"),
     [
-        b"[]",
-        b"{",
-        b'{"query": 1}',
-        b'{"query": "{ x }", "variables": []}',
-        b'{"query": "mutation { x }"}',
-        b'{"query": "query A { x } query B { y }"}',  # which one: no operationName
-        b'{"query": "{ x", "operationName": null}',
+        ("mutation { x }", None),
+        ("query A { x } query B { y }", None),  # which one: no operationName
+        ("query A { x }", "B"),
+        ("{ x", None),
     ],
 )
-def test_only_bodies_asking_one_query_may_be_kept(body):
-    assert single_query(body) is None
-    assert single_query(b'{"query": "query A { x } mutation B { y }", "operationName": "A"}')
+def test_only_requests_asking_one_query_may_be_kept(query, name):
+    assert not single_query(asking(query, name))
+    assert single_query(asking("query A { x } mutation B { y }", "A"))
 
 
 async def test_kept_answers_have_a_bound_of_their_own(dataset, tmp_path):
@@ -283,3 +290,25 @@ async def test_a_reissued_answer_has_the_bytes_the_endpoint_would_send(dataset, 
     kept, reissued = (without_volatile(response.text) for response in sent[1:])
     assert reissued == kept
     assert sent[2].headers["content-type"] == sent[1].headers["content-type"]
+
+
+async def test_a_kept_answer_is_sent_in_the_media_type_asked_for(dataset, tmp_path):
+    async with platforms(dataset, tmp_path) as running:
+        async with gateway_on(running, tmp_path, cache=QUIET) as stack:
+            hr = stack.token("hr_officer", "hr", unit=known.UNIT)
+            ask = {"id": known.PERSON, "p": "CADRE_SELECTION"}
+            for _ in range(2):
+                await stack.query(FULL_VET, hr, **ask)
+            reissued = await stack.client.post(
+                "/graphql",
+                json={"query": FULL_VET, "variables": ask},
+                headers={
+                    "Authorization": f"Bearer {hr}",
+                    "Accept": "application/graphql-response+json",
+                },
+            )
+            assert hits(stack) == 1
+    assert reissued.status_code == 200
+    assert reissued.headers["content-type"] == "application/graphql-response+json"
+    assert reissued.headers["cache-control"] == "no-store"
+    assert reissued.headers["x-request-id"] == reissued.json()["extensions"]["requestId"]
