@@ -162,6 +162,18 @@ class AccessLog:
         """Groups whose transaction failed (their waiters got AccessLogWriteError)."""
         return self._failed_commits
 
+    async def check(self) -> None:
+        """Raise `AccessLogError` unless entries can be written now: the log is open
+        and its store answers (this writer's chain head is read)."""
+        if self._closed:
+            raise AccessLogClosed("the access log is closed")
+        try:
+            await self._store.head(self.chain_id)
+        except (sqlite3.Error, psycopg.Error, OSError) as exc:
+            raise AccessLogUnreadable(
+                f"the access-log store does not answer ({type(exc).__name__})"
+            ) from exc
+
     async def append(self, entry: Entry) -> None:
         """Return once `entry` is committed; raise `AccessLogWriteError` if it was not.
 

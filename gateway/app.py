@@ -55,6 +55,7 @@ from .graphiql import GraphiQLPage, with_graphiql
 from .graphql_http import GraphQLRequest, HTTPFront, graphql_request
 from .keys import pseudonym_key
 from .limits import PrincipalRateLimit, schema_extensions
+from .readiness import PlatformProbes, Readiness
 from .recording import (
     answer_extensions,
     fields_returned,
@@ -265,20 +266,17 @@ def create_app(
     policy = load_policy(pseudonym_key(settings), settings.auth.policy_file or None)
     services = _Services()
     probe = partial(probe_all, settings.platforms, client)
+    verifier = build_verifier(settings)
     rate_limit = PrincipalRateLimit(settings.limits.requests_per_minute)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    async def readyz(request: Request) -> JSONResponse:
-        probes = await probe()
-        ready = all(p.ok for p in probes)
+    async def own_detail() -> dict[str, Any]:
         cache = await caching.status()
         if answers is not None:
             cache["counters"].update(answers.counters())
-        body: dict[str, Any] = {
-            "ready": ready,
-            "platforms": {p.platform: {"ok": p.ok, "error": p.error} for p in probes},
+        return {
             # A degraded cache does not make the gateway unready: the platforms answer.
             "cache": cache,
             # This worker's calls so far (an archive call is one or more statements).
@@ -288,7 +286,6 @@ def create_app(
                 "archive_statements": connectors.archive.statements,
             },
         }
-        return JSONResponse(body, status_code=200 if ready else 503)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -330,7 +327,7 @@ def create_app(
         graphql = serve_kept_answers(graphql, answers, lambda: services.access_log)
     graphql = graphql_request(graphql, max_body_bytes=settings.limits.max_body_bytes)
     endpoint: ASGIApp = HTTPFront(
-        BearerAuth(rate_limit.wrap(graphql), build_verifier(settings)),
+        BearerAuth(rate_limit.wrap(graphql), verifier),
         max_body_bytes=settings.limits.max_body_bytes,
     )
     page_routes: list[Route] = []
@@ -350,7 +347,16 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
-            Route("/readyz", readyz),
+            Route(
+                "/readyz",
+                Readiness(
+                    PlatformProbes(probe),
+                    lambda: services.access_log,
+                    lambda: services.registry is not None,
+                    own_detail,
+                    verifier,
+                ).answer,
+            ),
             # Every method reaches the endpoint, which answers OPTIONS and refuses the rest.
             Route("/graphql", endpoint),
             *page_routes,

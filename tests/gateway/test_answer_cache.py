@@ -249,7 +249,8 @@ async def test_kept_answers_have_a_bound_of_their_own(dataset, tmp_path):
             first = await stack.query(VET_QUERY, hr, id=known.PERSON, p="CADRE_SELECTION")
             assert hits(stack) == 0  # pushed out by the second subject's answer
             again = await stack.query(VET_QUERY, hr, id=known.PERSON, p="CADRE_SELECTION")
-            counters = (await stack.client.get("/readyz")).json()["cache"]["counters"]
+            ready = await stack.client.get("/readyz", headers={"Authorization": f"Bearer {hr}"})
+            counters = ready.json()["cache"]["counters"]
             records = counters["entries"]
 
     assert again["data"]["vet"]["findings"] == first["data"]["vet"]["findings"]
