@@ -303,7 +303,7 @@ class _Gateway:
         # In production a gateway may run trusted documents only: refusing this one
         # it has already accepted the token, and shown itself a credgate endpoint.
         trusted_only = any(
-            _code(e) == "PERSISTED_QUERY_NOT_FOUND" for e in body.get("errors") or ()
+            _code(e) == Code.PERSISTED_QUERY_NOT_FOUND for e in body.get("errors") or ()
         )
         if not trusted_only and (body.get("data") or {}).get("__typename") != "Query":
             detail = _first_message(body) or "no GraphQL answer"
