@@ -1,9 +1,10 @@
 """Abuse limits: what an operation may ask, how often a caller may ask, what errors say.
 
 - Depth, aliases and tokens: Strawberry's own limiters.
-- Cost: a validation rule that prices every selected field, multiplying by 10
-  under each list-returning field (fragments are expanded where they are
-  spread, so a fragment used twice costs twice), refused as `LIMIT_EXCEEDED`.
+- Cost and subjects (`gateway/cost.py`), weighed with the request's variables
+  before anything runs: an operation above `max_cost` is refused as
+  `LIMIT_EXCEEDED`, one naming more than `MAX_BATCH` subjects (every `vetBatch`
+  list, `vet`, `person` and `organization` field together) as `BATCH_TOO_LARGE`.
 - Introspection: off in production for everyone but credit_admin.
 - Errors: only unexpected (internal) errors are masked; limit and validation
   errors keep their message and get a code.
@@ -18,20 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from graphql import (
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLError,
-    GraphQLObjectType,
-    InlineFragmentNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
-    ValidationRule,
-    get_named_type,
-    get_nullable_type,
-    is_list_type,
-)
+from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -45,12 +33,12 @@ from strawberry.extensions import (
 )
 
 from auth.principal import Role
+from schema.vet import MAX_BATCH
 
+from .cost import weigh
 from .settings import Settings
 
 __all__ = ["PrincipalRateLimit", "error_codes", "schema_extensions"]
-
-LIST_MULTIPLIER = 10
 
 
 def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
@@ -64,11 +52,11 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
     rules = [
         *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
-        _cost_rule(limits.max_cost),
     ]
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: _Budget(limits.max_cost),
         lambda: MaskErrors(should_mask_error=_unexpected),
     ]
     if settings.gateway.mode == "production":
@@ -83,6 +71,34 @@ def _unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
+class _Budget(SchemaExtension):
+    """Refuse an operation that costs too much or names too many subjects, before
+    it runs (so before any upstream call or log entry)."""
+
+    def __init__(self, max_cost: int) -> None:
+        self.max_cost = max_cost
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None:
+            weight = weigh(
+                context.schema._schema, document, context.operation_name, context.variables
+            )
+            if weight.subjects > MAX_BATCH:
+                raise GraphQLError(
+                    f"the request names {weight.subjects} subjects; at most {MAX_BATCH} "
+                    "per request (vetBatch, vet, person and organization together)",
+                    extensions={"code": "BATCH_TOO_LARGE", "limit": MAX_BATCH},
+                )
+            if weight.cost > self.max_cost:
+                raise GraphQLError(
+                    f"the operation costs {weight.cost}, above the limit of {self.max_cost}",
+                    extensions={"code": "LIMIT_EXCEEDED", "limit": self.max_cost},
+                )
+        yield
+
+
 class _IntrospectionGate(AddValidationRules):
     """Introspection off, except for credit_admin (production mode only)."""
 
@@ -95,68 +111,6 @@ class _IntrospectionGate(AddValidationRules):
             yield
             return
         yield from super().on_operation()
-
-
-def _cost_rule(max_cost: int) -> type[ValidationRule]:
-    class CostLimit(ValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            schema = self.context.schema
-            root = schema.get_root_type(node.operation)
-            if root is None:
-                return
-            fragments = {
-                f.name.value: f
-                for f in self.context.document.definitions
-                if isinstance(f, FragmentDefinitionNode)
-            }
-            cost = _selection_cost(node.selection_set, root, fragments, schema, 1)
-            if cost > max_cost:
-                self.report_error(
-                    GraphQLError(
-                        f"the operation costs {cost}, above the limit of {max_cost}",
-                        node,
-                        extensions={"code": "LIMIT_EXCEEDED"},
-                    )
-                )
-
-    return CostLimit
-
-
-def _selection_cost(
-    selection_set: SelectionSetNode | None,
-    parent: Any,
-    fragments: dict[str, Any],
-    schema: Any,
-    multiplier: int,
-) -> int:
-    if selection_set is None or not isinstance(parent, GraphQLObjectType):
-        return 0
-    cost = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            field = parent.fields.get(selection.name.value)
-            if field is None:
-                continue  # an unknown field is another rule's error
-            inner = get_nullable_type(field.type)
-            factor = multiplier * (LIST_MULTIPLIER if is_list_type(inner) else 1)
-            cost += multiplier + _selection_cost(
-                selection.selection_set, get_named_type(field.type), fragments, schema, factor
-            )
-        elif isinstance(selection, InlineFragmentNode):
-            target = (
-                schema.get_type(selection.type_condition.name.value)
-                if selection.type_condition
-                else parent
-            )
-            cost += _selection_cost(selection.selection_set, target, fragments, schema, multiplier)
-        elif isinstance(selection, FragmentSpreadNode):
-            fragment = fragments.get(selection.name.value)
-            if fragment is not None:
-                target = schema.get_type(fragment.type_condition.name.value)
-                cost += _selection_cost(
-                    fragment.selection_set, target, fragments, schema, multiplier
-                )
-    return cost
 
 
 def error_codes(errors: Sequence[Any]) -> list[Any]:
