@@ -169,7 +169,7 @@ def _report_path(text: str) -> Path:
 
 
 def _chunk_size(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= MAX_CHUNK:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_CHUNK:
         raise argparse.ArgumentTypeError(f"a whole number from 1 to {MAX_CHUNK}")
     return int(text)
 

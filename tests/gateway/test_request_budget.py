@@ -23,6 +23,7 @@ from schema.vet import MAX_BATCH
 from schema.vetting import evaluate
 from tests.stack import Stack, running_stack
 
+QUIET = {"poll_interval_s": 3600.0}  # change feeds read at start only: counts are ours
 REPORT = "verdict reportId findings { ruleId effect until } sources { source ok }"
 
 
@@ -56,7 +57,7 @@ async def test_sixty_aliases_over_a_thousand_subjects_are_refused_before_anythin
         f"a{n}: vetBatch(subjects: $s, purpose: CADRE_SELECTION) {{ verdict }}" for n in range(60)
     )
     query = f"query ($s: [SubjectInput!]!) {{ {aliases} }}"
-    async with running_stack(small_dataset, tmp_path) as stack:
+    async with running_stack(small_dataset, tmp_path, cache=QUIET) as stack:
         response = await stack.post(query, s=subjects)
         assert len(response.request.content) < 64_000  # it passes the body limit
         answer = response.json()
@@ -88,7 +89,7 @@ async def test_roots_count_with_batches_however_they_are_spread(
     small_dataset: Path, tmp_path: Path, query: str
 ) -> None:
     subjects = persons(small_dataset, MAX_BATCH)
-    async with running_stack(small_dataset, tmp_path) as stack:
+    async with running_stack(small_dataset, tmp_path, cache=QUIET) as stack:
         answer = await stack.query(query, s=subjects, id=subjects[0]["idNumber"])
         await assert_nothing_ran(stack, answer, "BATCH_TOO_LARGE")
     assert f"{MAX_BATCH + 1} subjects" in answer["errors"][0]["message"]
@@ -98,7 +99,9 @@ async def test_the_cost_weighs_list_arguments_by_their_size(
     small_dataset: Path, tmp_path: Path
 ) -> None:
     query = "query ($s: [SubjectInput!]!) { vetBatch(subjects: $s, purpose: HONOURS) { %s } }"
-    async with running_stack(small_dataset, tmp_path, limits={"max_cost": 5_000}) as stack:
+    async with running_stack(
+        small_dataset, tmp_path, limits={"max_cost": 5_000}, cache=QUIET
+    ) as stack:
         many = await stack.query(query % REPORT, s=persons(small_dataset, 400))
         await assert_nothing_ran(stack, many, "LIMIT_EXCEEDED")
         literal = ", ".join(f'{{idNumber: "{p["idNumber"]}"}}' for p in persons(small_dataset, 400))
@@ -127,7 +130,7 @@ async def test_a_maximal_batch_shares_the_loop_and_healthz_keeps_answering(
     query = (
         "query ($s: [SubjectInput!]!) { vetBatch(subjects: $s, purpose: CADRE_SELECTION) { %s } }"
     )
-    async with running_stack(small_dataset, tmp_path) as stack:
+    async with running_stack(small_dataset, tmp_path, cache=QUIET) as stack:
         batch = asyncio.create_task(stack.post(query % REPORT, s=subjects))
         most_per_turn = 0
         health: list[int] = []
