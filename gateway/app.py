@@ -50,7 +50,7 @@ from .authn import BearerAuth, build_verifier
 from .caching import Caching, Clock, build_caching
 from .graphiql import GraphiQLPage, with_graphiql
 from .keys import pseudonym_key
-from .limits import PrincipalRateLimit, error_codes, schema_extensions
+from .limits import PrincipalRateLimit, error_codes, may_introspect, schema_extensions
 from .recording import (
     answer_extensions,
     fields_returned,
@@ -93,6 +93,7 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
             extensions.append(telemetry.strawberry_extension())
         # GraphiQL is served by `gateway/graphiql.py`: Strawberry's page loads it from a CDN.
         super().__init__(build_schema(extensions), graphql_ide=None)
+        self._mode = settings.gateway.mode
         self._policy = policy
         self._services = services
         self._probe = probe
@@ -134,8 +135,9 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
     ) -> GraphQLHTTPResponse:
         disclosure: Disclosure | None = getattr(request.state, "disclosure", None)
         answer = process_result(result)
+        suggestions = may_introspect(request.state.principal, self._mode)
         if disclosure is None:  # refused before execution (parse or validation)
-            return _with_codes(answer)
+            return _with_codes(answer, suggestions)
         request_id: str = request.state.request_id
         log = self._services.access_log
         registry = self._services.registry
@@ -152,7 +154,7 @@ class _GraphQLEndpoint(GraphQL[RequestContext, None]):
             )
             if not durable:  # no log, no answer
                 return cast(GraphQLHTTPResponse, unrecorded_answer(request_id))
-        answer = _with_codes(answer)
+        answer = _with_codes(answer, suggestions)
         # Notes come in the order resolvers finished, which depends on which platform
         # (or cache) answered first: sorted, the same question gives the same bytes.
         disclosure.privacy.sort(key=_note_order)
@@ -187,10 +189,10 @@ def _note_order(note: dict[str, Any]) -> tuple[str, str]:
     return json.dumps(note.get("path"), ensure_ascii=False), str(note.get("action"))
 
 
-def _with_codes(answer: GraphQLHTTPResponse) -> GraphQLHTTPResponse:
+def _with_codes(answer: GraphQLHTTPResponse, suggestions: bool) -> GraphQLHTTPResponse:
     errors = answer.get("errors")
     if errors:
-        answer["errors"] = error_codes(errors)
+        answer["errors"] = error_codes(errors, suggestions=suggestions)
     return answer
 
 

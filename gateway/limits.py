@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import collections
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -32,13 +33,15 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
-from auth.principal import Role
+from auth.principal import Principal, Role
 from schema.vet import MAX_BATCH
 
 from .cost import weigh
 from .settings import Settings
 
-__all__ = ["PrincipalRateLimit", "error_codes", "schema_extensions"]
+__all__ = ["PrincipalRateLimit", "error_codes", "may_introspect", "schema_extensions"]
+
+_SUGGESTION = re.compile(r" Did you mean [^?]*\?")
 
 
 def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
@@ -106,18 +109,30 @@ class _IntrospectionGate(AddValidationRules):
         super().__init__([NoSchemaIntrospectionCustomRule])
 
     def on_operation(self) -> Iterator[None]:
-        principal = self.execution_context.context.disclosure.principal
-        if principal is not None and principal.has_role(Role.CREDIT_ADMIN):
+        if may_introspect(self.execution_context.context.disclosure.principal, "production"):
             yield
             return
         yield from super().on_operation()
 
 
-def error_codes(errors: Sequence[Any]) -> list[Any]:
+def may_introspect(principal: Principal | None, mode: str) -> bool:
+    """Whether the caller may learn the schema (introspection, "did you mean" hints)."""
+    return mode == "development" or (
+        principal is not None and principal.has_role(Role.CREDIT_ADMIN)
+    )
+
+
+def error_codes(errors: Sequence[Any], *, suggestions: bool = True) -> list[Any]:
     """Give every error an `extensions.code`: limits and validation keep their
-    message; a masked internal error says INTERNAL."""
+    message; a masked internal error says INTERNAL.
+
+    `suggestions` False drops graphql-core's "Did you mean ...?" hints, which
+    name fields, arguments and enum values: where introspection is off they
+    would tell the schema piece by piece."""
     coded = []
     for error in errors:
+        if not suggestions and "message" in error:
+            error = {**error, "message": _SUGGESTION.sub("", str(error["message"]))}
         extensions = dict(error.get("extensions") or {})
         if "code" not in extensions:
             message = str(error.get("message", ""))

@@ -58,6 +58,7 @@ class AuthSettings(_Section):
     issuer: str = "credgate-dev"
     audience: str = "credgate"
     leeway_s: float = Field(30.0, ge=0, le=300)
+    max_token_lifetime_s: float = Field(43_200.0, gt=0)  # exp - iat (and exp - now)
     enforce: bool = True
     pseudonym_key_file: str = ""
     policy_file: str = ""  # empty: the policy shipped with the package
