@@ -45,7 +45,13 @@ from schema.disclosure import Disclosure
 from schema.loaders import Loaders, PlatformReads
 from schema.vetting import RuleSet, load_rule_set
 
-from .answer_cache import AnswerCache, Question, encode_answer, serve_kept_answers
+from .answer_cache import (
+    AnswerCache,
+    Question,
+    answer_size,
+    encode_answer,
+    serve_kept_answers,
+)
 from .authn import BearerAuth, build_verifier
 from .caching import Caching, Clock, build_caching
 from .graphiql import GraphiQLPage, with_graphiql
@@ -263,7 +269,7 @@ def create_app(
                     await asyncio.to_thread(telemetry.shutdown)  # exporters block while flushing
 
     rule_set = load_rule_set()
-    store = caching.new_answer_store()
+    store = caching.new_answer_store(answer_size)
     answers = (
         None
         if store is None
@@ -273,18 +279,19 @@ def create_app(
             policy=policy,
             rule_set_version=rule_set.version,
             clock=caching.now,
+            max_entry_bytes=settings.cache.max_answer_entry_bytes,
         )
     )
     graphql: ASGIApp = _GraphQLEndpoint(
         settings, connectors, policy, services, probe, telemetry, caching, answers, rule_set
     )
-    trusted = trusted_documents(settings)
-    if trusted is not None:
-        # Behind level 3: a kept answer is served only to callers with the same
-        # roles for the same body, so it passed this check when it was kept.
-        graphql = only_trusted_documents(graphql, trusted)
     if answers is not None:
         graphql = serve_kept_answers(graphql, answers, lambda: services.access_log)
+    trusted = trusted_documents(settings)
+    if trusted is not None:
+        # In front of level 3: a kept answer is shared by every spelling of its
+        # document, and only the spelling listed may run.
+        graphql = only_trusted_documents(graphql, trusted)
     endpoint: ASGIApp = BearerAuth(rate_limit.wrap(graphql), build_verifier(settings))
     page_routes: list[Route] = []
     if settings.gateway.mode == "development":

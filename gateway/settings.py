@@ -92,6 +92,8 @@ class CacheSettings(_Section):
     max_entries: int = Field(50_000, ge=1, description="this process's tier, LRU beyond it")
     # Level 3 (kept final answers, a few KiB each) under its own bound; 0 turns it off.
     max_answers: int = Field(5_000, ge=0, description="kept answers in this process, LRU")
+    max_answer_bytes: int = Field(64 * 2**20, ge=1_024, description="kept answers, in all")
+    max_answer_entry_bytes: int = Field(2**20, ge=1_024, description="a larger answer is not kept")
     poll_interval_s: float = Field(1.0, gt=0, description="how often each change feed is read")
     cursor_dir: str = "data/cache"  # memory backend: where change-feed cursors are kept
     # How long past its time to live an entry may still be shown (marked stale) while
