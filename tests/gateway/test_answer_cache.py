@@ -57,6 +57,21 @@ def logged(tmp_path: Path) -> list[tuple[str, str, str]]:
         ).fetchall()
 
 
+def without_volatile(text: str) -> str:
+    """A `vet` answer's text with what each answer makes anew replaced by "-"."""
+    answer = json.loads(text)
+    report = answer["data"]["vet"]
+    volatile = [answer["extensions"]["requestId"], report["reportId"], report["generatedAt"]]
+    # For an officer, asOf is the answer's time less the platform's serving bound.
+    volatile += [
+        source[name] for source in report["sources"] for name in ("asOf", "cacheAgeSeconds")
+    ]
+    for value in volatile:
+        if value is not None:
+            text = text.replace(json.dumps(value), '"-"')
+    return text
+
+
 def hits(stack: Stack) -> int:
     answers = stack.app.state.answers
     assert answers is not None
@@ -271,16 +286,6 @@ async def test_a_reissued_answer_has_the_bytes_the_endpoint_would_send(dataset, 
             sent = [await stack.post(FULL_VET, hr, **ask) for _ in range(3)]
             assert hits(stack) == 1
 
-    def without_volatile(text: str) -> str:
-        answer = json.loads(text)
-        report = answer["data"]["vet"]
-        volatile = [answer["extensions"]["requestId"], report["reportId"], report["generatedAt"]]
-        # For an officer, asOf is the answer's time less the platform's serving bound.
-        volatile += [source["asOf"] for source in report["sources"]]
-        for value in volatile:
-            text = text.replace(json.dumps(value), '"-"')
-        return text
-
     kept, reissued = (without_volatile(response.text) for response in sent[1:])
     assert reissued == kept
     assert sent[2].headers["content-type"] == sent[1].headers["content-type"]
@@ -308,15 +313,6 @@ async def test_spellings_of_one_request_share_a_kept_answer(dataset, tmp_path):
             ]
             assert hits(stack) == 1  # the third spelling got the second's kept answer
             assert stack.app.state.answers.stored == 1
-
-    def without_volatile(text: str) -> str:
-        answer = json.loads(text)
-        report = answer["data"]["vet"]
-        volatile = [answer["extensions"]["requestId"], report["reportId"], report["generatedAt"]]
-        volatile += [source["cacheAgeSeconds"] for source in report["sources"]]
-        for value in volatile:
-            text = text.replace(json.dumps(value), '"-"')
-        return text
 
     assert without_volatile(sent[2].text) == without_volatile(sent[1].text)
 
