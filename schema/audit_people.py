@@ -119,7 +119,6 @@ async def promotions_during_bars(
         evidence = dict(zip(people, gathered, strict=True))
         found = []
         for row in changes:
-            await call.vetting.pacer.turn()
             report = evaluate(
                 rule_set, cadre, SubjectKind.PERSON, row.start_date, evidence[row.id_number]
             )

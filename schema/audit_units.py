@@ -104,7 +104,6 @@ async def awards_to_ineligible_suppliers(
         evidence = dict(zip(suppliers, gathered, strict=True))
         reported = []
         for unit, award in awards:
-            await call.vetting.pacer.turn()
             report = evaluate(
                 rule_set,
                 eligibility,
