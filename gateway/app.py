@@ -55,7 +55,7 @@ from .answer_cache import (
 from .authn import BearerAuth, build_verifier
 from .caching import Caching, Clock, build_caching
 from .graphiql import GraphiQLPage, with_graphiql
-from .keys import pseudonym_key
+from .keys import log_seal, pseudonym_key
 from .limits import PrincipalRateLimit, error_codes, may_introspect, schema_extensions
 from .recording import (
     answer_extensions,
@@ -226,6 +226,7 @@ def create_app(
     if telemetry is not None:
         caching.observe(telemetry.meter_provider)
     policy = load_policy(pseudonym_key(settings), settings.auth.policy_file or None)
+    seal = log_seal(settings)
     services = _Services()
     probe = partial(probe_all, settings.platforms, client)
     rate_limit = PrincipalRateLimit(settings.limits.requests_per_minute)
@@ -256,7 +257,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with client:
-            services.access_log = await open_access_log(settings.access_log.dsn)
+            services.access_log = await open_access_log(settings.access_log.dsn, seal)
             services.registry = await open_registry(settings.access_log.dsn)
             await caching.start(connectors)
             try:

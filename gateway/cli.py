@@ -327,7 +327,11 @@ def _token(args: argparse.Namespace) -> int:
 def _verify_log(args: argparse.Namespace) -> int:
     from auth.access_log import verify
 
-    report = verify(load_settings(args.config).access_log.dsn)
+    from .keys import log_verification
+
+    settings = load_settings(args.config)
+    chain_key, checkpoints, public_key = log_verification(settings)
+    report = verify(settings.access_log.dsn, chain_key, checkpoints, public_key)
     print(report.summary())
     return 0 if report.ok else 1
 

@@ -115,7 +115,16 @@ class TelemetrySettings(_Section):
 
 
 class AccessLogSettings(_Section):
+    """The access log and what seals it (auth/access_log_seal.py)."""
+
     dsn: str = "sqlite:///data/access.db"
+    # Development without these: keys made once in `[auth] dev_keys_dir`.
+    chain_key_file: str = ""  # the HMAC key of the hash chains
+    checkpoint_key_file: str = ""  # Ed25519 private key (PEM) signing the checkpoints
+    checkpoint_public_key_file: str = ""  # its public half, all verify-log needs
+    # Append-only. Development without one: beside a SQLite log, else in dev_keys_dir.
+    checkpoint_file: str = ""
+    checkpoint_interval_s: float = Field(60.0, gt=0)
 
 
 class Settings(BaseSettings):
@@ -142,6 +151,9 @@ class Settings(BaseSettings):
                 raise ValueError("auth.enforce = false is refused in production mode")
             if not self.auth.pseudonym_key_file:
                 raise ValueError("auth.pseudonym_key_file is required in production mode")
+            for key in ("chain_key_file", "checkpoint_key_file", "checkpoint_file"):
+                if not getattr(self.access_log, key):
+                    raise ValueError(f"access_log.{key} is required in production mode")
             if self.cache.backend == "redis" and not self.cache.encryption_key_file:
                 raise ValueError(
                     "cache.encryption_key_file is required with the Redis cache in production mode"

@@ -20,7 +20,7 @@ import pytest
 
 from auth.access_log import Entry, ReportRow, open_access_log
 
-from .test_access_log import Database, make_entry
+from .test_access_log import KEY, SEAL, Database, make_entry
 
 REPORTS = 16_000
 LIMIT = 256 * 1024 * 1024
@@ -57,7 +57,13 @@ def big_entry(n: int) -> Entry:
 def verify_capped(dsn: str, tmp_path: Path) -> tuple[int, str, int]:
     """(exit status, output, peak RSS in bytes) of `credgate verify-log` under the cap."""
     config = tmp_path / "gateway.toml"
-    config.write_text(f'[access_log]\ndsn = "{dsn}"\n', encoding="utf-8")
+    key = tmp_path / "chain.key"
+    key.write_bytes(KEY)
+    config.write_text(
+        f'[auth]\ndev_keys_dir = "{tmp_path / "keys"}"\n'
+        f'[access_log]\ndsn = "{dsn}"\nchain_key_file = "{key}"\n',
+        encoding="utf-8",
+    )
 
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (LIMIT, LIMIT))
@@ -76,7 +82,7 @@ def verify_capped(dsn: str, tmp_path: Path) -> tuple[int, str, int]:
 
 
 async def test_a_16000_report_entry_verifies_under_256_mib(dsn: str, tmp_path: Path) -> None:
-    async with await open_access_log(dsn) as log:
+    async with await open_access_log(dsn, SEAL) as log:
         await log.append(make_entry(1))
         await log.append(big_entry(2))
         await log.append(big_entry(3))
@@ -91,7 +97,7 @@ async def test_a_16000_report_entry_verifies_under_256_mib(dsn: str, tmp_path: P
 async def test_a_tampered_report_row_of_a_large_entry_is_still_found(
     dsn: str, tmp_path: Path
 ) -> None:
-    async with await open_access_log(dsn) as log:
+    async with await open_access_log(dsn, SEAL) as log:
         await log.append(big_entry(1))
         await log.append(make_entry(2))
     db = Database(dsn)

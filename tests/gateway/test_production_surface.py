@@ -13,6 +13,7 @@ import pytest
 from auth.devkeys import ensure_dev_keys, mint_token
 from tests.schema import dataset as known
 from tests.stack import running_stack
+from tests.support import log_seal_files
 
 REPO = Path(__file__).resolve().parents[2]
 MISSPELT = [
@@ -38,6 +39,7 @@ def production(tmp_path: Path) -> dict[str, Any]:
     return {
         "gateway": {"mode": "production"},
         "auth": {"jwks_file": str(jwks), "pseudonym_key_file": str(key_file)},
+        "access_log": log_seal_files(tmp_path / "seal"),
     }
 
 

@@ -14,6 +14,7 @@ from gateway.settings import ConfigError
 from gateway.trusted import load_trusted_documents
 from tests.schema import dataset as known
 from tests.stack import running_stack
+from tests.support import log_seal_files
 
 LISTED = "query ($id: String!) { person(idNumber: $id, purpose: HONOURS) { name } }"
 UNLISTED = "query ($id: String!) { person(idNumber: $id, purpose: HONOURS) { name birthDate } }"
@@ -34,6 +35,7 @@ def production(tmp_path: Path, trusted: Path | None) -> dict[str, dict[str, Any]
     return {
         "gateway": gateway,
         "auth": {"jwks_file": str(jwks), "pseudonym_key_file": str(key_file)},
+        "access_log": log_seal_files(tmp_path / "seal"),
     }
 
 
