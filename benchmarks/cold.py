@@ -61,9 +61,11 @@ from .common import (
 from .load import LoadResult, http_request, run_load
 from .throughput import RATE, py_spy, summarise
 
+# An hr_officer is not granted records no longer in force (`includeInactive`).
 PERSON = (
     "query Person($id: String!) {"
-    " person(idNumber: $id, purpose: CADRE_SELECTION) { ...PersonRecords } }\n" + PERSON_FIELDS
+    " person(idNumber: $id, purpose: CADRE_SELECTION) { ...PersonRecords } }\n"
+    + PERSON_FIELDS.replace("(includeInactive: true)", "")
 )
 VET = (
     "query Vet($id: String!) { vet(subject: {idNumber: $id}, purpose: CADRE_SELECTION)"

@@ -7,8 +7,9 @@ masking code". Here the key is an HMAC (pseudonym key, its own label) of
     the caller's roles in token order, unit and ID number (all of them, so
     the acting role and a data subject's "self" come out the same), the
     policy and rule-set versions, today's date (the default as-of date) and
-    the request body as sent (document, variables and operation name:
-    another spelling is another entry)
+    the request in a canonical form: its document parsed and printed (so
+    spaces, commas and comments do not count), its variables and the rest of
+    the body as sorted JSON
 
 — never the caller's own name (`sub`): two HR officers of one unit share an
 entry, and nothing in a kept answer says who asked (`accessHistory`, the only
@@ -23,7 +24,13 @@ tags, in this process's memory only (never Redis: it holds rendered personal
 data), in a store of its own (`[cache] max_answers`, LRU) that every eviction
 of the process's tier reaches, so a change feed, an objection or another
 replica's eviction drops it with the records it was made of. A put is refused
-when one of those tags was evicted after the request began.
+when one of those tags was evicted after the request began. The store is
+bounded by bytes too (`max_answer_bytes`, `KeptAnswer.size`), and an answer
+above `max_answer_entry_bytes` is not kept at all.
+
+Two spellings of one request share an entry; the bytes kept are still those
+the endpoint sends for either, since the answer is made from the parsed
+document (field order and aliases included), never from its text.
 
 A kept answer is never served as it is: every hit is a new answer, with its
 own request id, new report ids (its report rows are stored anew under them,
@@ -34,6 +41,7 @@ own access-log entry, durable before the bytes leave — no log, no answer.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import secrets
@@ -41,7 +49,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from graphql import GraphQLError, OperationType, get_operation_ast, parse, print_ast
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from auth.access_log import AccessLog
@@ -63,10 +71,15 @@ __all__ = [
     "AnswerCache",
     "KeptAnswer",
     "Question",
+    "answer_size",
     "serve_kept_answers",
     "single_query",
 ]
 
+REPORT_ROW_BYTES = 512  # a kept report row's Python objects, roughly
+SLOT_BYTES = 128  # a slot's
+PRINTED_DOCUMENTS = 1_024  # documents remembered parsed and printed, when no longer than:
+PRINTED_DOCUMENT_CHARS = 16_384  # (characters) bigger ones are printed each time
 _Template = tuple[tuple[bytes, ...], tuple[Slot, ...]]  # segments, and the slots between
 
 
@@ -86,6 +99,15 @@ class KeptAnswer:
     roles: frozenset[str]
     reports: tuple[ReportRow, ...]
     rule_set_version: str | None
+
+    @property
+    def size(self) -> int:
+        """What it holds, in bytes: its JSON, plus an allowance per report row and slot."""
+        return (
+            sum(len(segment) for segment in self.segments)
+            + REPORT_ROW_BYTES * len(self.reports)
+            + SLOT_BYTES * len(self.fills)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,18 +129,21 @@ class AnswerCache:
         policy: Policy,
         rule_set_version: str,
         clock: Callable[[], dt.datetime],
+        max_entry_bytes: int = 2**20,
     ) -> None:
         self._memory = memory
         self._keys = keys
         self._policy = policy
         self._rule_set_version = rule_set_version
         self._clock = clock
+        self._max_entry_bytes = max_entry_bytes
+        self._printed = functools.lru_cache(maxsize=PRINTED_DOCUMENTS)(_printed)
         self.hits = 0
         self.stored = 0
+        self.too_large = 0
 
     def question(self, principal: Principal | None, asked: GraphQLRequest) -> Question:
-        """The key for `body` asked by `principal`. The body's bytes are hashed as
-        they are: another spelling of the same query is another entry."""
+        """The key for `asked` by `principal` (see the module docstring)."""
         caller = (
             ("-",)
             if principal is None
@@ -132,11 +157,31 @@ class AnswerCache:
                 self._clock().date().isoformat(),
             )
         )
-        return Question(self._keys.answer(asker, asked.body), asked)
+        return Question(self._keys.answer(asker, self._canonical(asked)), asked)
+
+    def _canonical(self, asked: GraphQLRequest) -> bytes:
+        """The request in a form its spellings share: the document parsed and
+        printed, the rest as sorted compact JSON."""
+        query = asked.query
+        printed = self._printed(query) if len(query) <= PRINTED_DOCUMENT_CHARS else _printed(query)
+        canonical = {
+            "query": printed,
+            "operationName": asked.operation_name,
+            "variables": asked.variables,
+            "extensions": asked.extensions,
+        }
+        return json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()
 
     def counters(self) -> dict[str, int]:
-        """For `/readyz`: answers re-issued, answers kept, answers held now."""
-        return {"answer_hits": self.hits, "answers_kept": self.stored, "answers": len(self._memory)}
+        """For `/readyz`: answers re-issued, kept, held now (and their bytes), and
+        answers too large to keep."""
+        return {
+            "answer_hits": self.hits,
+            "answers_kept": self.stored,
+            "answers": len(self._memory),
+            "answer_bytes": self._memory.bytes,
+            "answers_too_large": self.too_large,
+        }
 
     async def lookup(self, question: Question) -> KeptAnswer | None:
         (stored,) = await self._memory.get_many([question.key], self._clock())
@@ -171,6 +216,9 @@ class AnswerCache:
             reports=tuple(disclosure.reports),
             rule_set_version=disclosure.rule_set_version,
         )
+        if kept.size > self._max_entry_bytes:
+            self.too_large += 1
+            return
         stored = Stored(
             key=question.key,
             value=kept,
@@ -203,6 +251,20 @@ class AnswerCache:
             for row in kept.reports
         ]
         return body + kept.segments[-1], disclosure
+
+
+def answer_size(value: object) -> int:
+    """The bytes a kept answer holds (the answer store's weight); 0 for anything else."""
+    return value.size if isinstance(value, KeptAnswer) else 0
+
+
+def _printed(query: str) -> str:
+    """The document parsed and printed; a document that does not parse, as it is
+    (the endpoint refuses it, and such an answer is never kept)."""
+    try:
+        return print_ast(parse(query, no_location=True))
+    except GraphQLError:
+        return query
 
 
 def single_query(asked: GraphQLRequest) -> bool:

@@ -47,14 +47,14 @@ from schema.disclosure import Disclosure
 from schema.loaders import Loaders, PlatformReads
 from schema.vetting import RuleSet, load_rule_set
 
-from .answer_cache import AnswerCache, Question, serve_kept_answers
+from .answer_cache import AnswerCache, Question, answer_size, serve_kept_answers
 from .authn import BearerAuth, build_verifier
 from .caching import Caching, Clock, build_caching
 from .error_phases import no_single_operation, refused_code, with_codes
 from .graphiql import GraphiQLPage, with_graphiql
 from .graphql_http import GraphQLRequest, HTTPFront, graphql_request
-from .keys import pseudonym_key
-from .limits import PrincipalRateLimit, schema_extensions
+from .keys import log_seal, pseudonym_key
+from .limits import PrincipalRateLimit, may_introspect, schema_extensions, without_suggestions
 from .readiness import PlatformProbes, Readiness
 from .recording import (
     answer_extensions,
@@ -112,6 +112,7 @@ class _GraphQLEndpoint:
         # GraphiQL is served by `gateway/graphiql.py`, in front of this endpoint.
         self.schema = build_schema(extensions)
         self._max_tokens = settings.limits.max_tokens
+        self._mode = settings.gateway.mode
         self._policy = policy
         self._services = services
         self._probe = probe
@@ -178,8 +179,9 @@ class _GraphQLEndpoint:
     ) -> GraphQLHTTPResponse:
         disclosure: Disclosure | None = getattr(request.state, "disclosure", None)
         answer = process_result(result)
+        suggestions = may_introspect(request.state.principal, self._mode)
         if disclosure is None:  # refused before execution (parse or validation)
-            return _with_codes(answer)
+            return _with_codes(answer, suggestions)
         request_id: str = request.state.request_id
         log = self._services.access_log
         registry = self._services.registry
@@ -196,7 +198,7 @@ class _GraphQLEndpoint:
             )
             if not durable:  # no log, no answer
                 return cast(GraphQLHTTPResponse, unrecorded_answer(request_id))
-        answer = _with_codes(answer)
+        answer = _with_codes(answer, suggestions)
         # Notes come in the order resolvers finished, which depends on which platform
         # (or cache) answered first: sorted, the same question gives the same bytes.
         disclosure.privacy.sort(key=_note_order)
@@ -231,10 +233,10 @@ def _note_order(note: dict[str, Any]) -> tuple[str, str]:
     return json.dumps(note.get("path"), ensure_ascii=False), str(note.get("action"))
 
 
-def _with_codes(answer: GraphQLHTTPResponse) -> GraphQLHTTPResponse:
+def _with_codes(answer: GraphQLHTTPResponse, suggestions: bool) -> GraphQLHTTPResponse:
     errors = answer.get("errors")
     if errors:
-        answer["errors"] = with_codes(errors)
+        answer["errors"] = with_codes(errors if suggestions else without_suggestions(errors))
         if answer.get("data") is None and refused_code(answer["errors"]) is not None:
             del answer["data"]  # refused before execution: there is no data, not null data
     return answer
@@ -264,6 +266,7 @@ def create_app(
     if telemetry is not None:
         caching.observe(telemetry.meter_provider)
     policy = load_policy(pseudonym_key(settings), settings.auth.policy_file or None)
+    seal = log_seal(settings)
     services = _Services()
     probe = partial(probe_all, settings.platforms, client)
     verifier = build_verifier(settings)
@@ -290,7 +293,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with client:
-            services.access_log = await open_access_log(settings.access_log.dsn)
+            services.access_log = await open_access_log(settings.access_log.dsn, seal)
             services.registry = await open_registry(settings.access_log.dsn)
             await caching.start(connectors)
             try:
@@ -303,7 +306,7 @@ def create_app(
                     await asyncio.to_thread(telemetry.shutdown)  # exporters block while flushing
 
     rule_set = load_rule_set()
-    store = caching.new_answer_store()
+    store = caching.new_answer_store(answer_size)
     answers = (
         None
         if store is None
@@ -313,18 +316,19 @@ def create_app(
             policy=policy,
             rule_set_version=rule_set.version,
             clock=caching.now,
+            max_entry_bytes=settings.cache.max_answer_entry_bytes,
         )
     )
     graphql: ASGIApp = _GraphQLEndpoint(
         settings, connectors, policy, services, probe, telemetry, caching, answers, rule_set
     )
-    trusted = trusted_documents(settings)
-    if trusted is not None:
-        # Behind level 3: a kept answer is served only to callers with the same
-        # roles for the same body, so it passed this check when it was kept.
-        graphql = only_trusted_documents(graphql, trusted)
     if answers is not None:
         graphql = serve_kept_answers(graphql, answers, lambda: services.access_log)
+    trusted = trusted_documents(settings)
+    if trusted is not None:
+        # In front of level 3: a kept answer is shared by every spelling of its
+        # document, and only the spelling listed may run.
+        graphql = only_trusted_documents(graphql, trusted)
     graphql = graphql_request(graphql, max_body_bytes=settings.limits.max_body_bytes)
     endpoint: ASGIApp = HTTPFront(
         BearerAuth(rate_limit.wrap(graphql), verifier),

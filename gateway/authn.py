@@ -39,6 +39,7 @@ def build_verifier(settings: Settings) -> TokenVerifier | None:
             issuer=auth.issuer,
             audience=auth.audience,
             leeway_s=auth.leeway_s,
+            max_lifetime_s=auth.max_token_lifetime_s,
         )
     # Only development mode gets here: production requires a JWKS (settings check).
     keys = ensure_dev_keys(Path(auth.dev_keys_dir))
@@ -47,6 +48,7 @@ def build_verifier(settings: Settings) -> TokenVerifier | None:
         issuer=DEV_ISSUER,
         audience=auth.audience,
         leeway_s=auth.leeway_s,
+        max_lifetime_s=auth.max_token_lifetime_s,
     )
 
 

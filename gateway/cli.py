@@ -24,6 +24,7 @@ import uvicorn
 from auth.access_log_entry import AccessLogError
 
 from .first_query import DEMO_AS_OF, DEMO_PERSON, FIRST_QUERY, FIRST_QUERY_ROLE
+from .rules_cli import add_rules_parser
 from .settings import ConfigError, load_settings
 from .vet_cli import add_vet_parser
 
@@ -101,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     token.set_defaults(command=_token)
 
     add_vet_parser(commands)
+    add_rules_parser(commands)
 
     verify = commands.add_parser("verify-log", help="check the access log's hash chains")
     verify.add_argument("--config", type=Path, help="TOML file (else CREDGATE_CONFIG)")
@@ -327,7 +329,11 @@ def _token(args: argparse.Namespace) -> int:
 def _verify_log(args: argparse.Namespace) -> int:
     from auth.access_log import verify
 
-    report = verify(load_settings(args.config).access_log.dsn)
+    from .keys import log_verification
+
+    settings = load_settings(args.config)
+    chain_key, checkpoints, public_key = log_verification(settings)
+    report = verify(settings.access_log.dsn, chain_key, checkpoints, public_key)
     print(report.summary())
     return 0 if report.ok else 1
 

@@ -66,7 +66,7 @@ MAX_WAIT_S = 60.0
 VET_BATCH = """
 query CredgateVet($subjects: [SubjectInput!]!, $purpose: Purpose!, $asOf: Date) {
   vetBatch(subjects: $subjects, purpose: $purpose, asOf: $asOf) {
-    reportId verdict eligibleFrom
+    reportId verdict eligibleFrom ruleSetVersion
     findings { ruleId title effect until legalBasis }
     sources { source ok stale }
   }
@@ -176,7 +176,7 @@ def _report_path(text: str) -> Path:
 
 
 def _chunk_size(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= MAX_CHUNK:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_CHUNK:
         raise argparse.ArgumentTypeError(f"a whole number from 1 to {MAX_CHUNK}")
     return int(text)
 
@@ -427,6 +427,7 @@ def _report_row(
             FindingRow(f["ruleId"], f["title"], f["effect"], f["until"], f["legalBasis"])
             for f in report["findings"]
         ),
+        rule_set_version=report["ruleSetVersion"],
         sources=tuple((s["source"], _state(s)) for s in report["sources"]),
         report_id=report["reportId"],
     )

@@ -64,6 +64,7 @@ REPORT_COLUMNS = (
     "eligible_from",
     "rule_ids",
     "findings",
+    "rule_set_version",
     "sources",
     "error",
     "error_detail",
@@ -230,6 +231,7 @@ class ReportRow:
     eligible_from: str | None = None  # "open-ended" for an INELIGIBLE without one
     rule_ids: tuple[str, ...] = ()
     findings: tuple[FindingRow, ...] = ()
+    rule_set_version: str | None = None  # the rules that explain rule_ids (`credgate rules`)
     sources: tuple[tuple[str, str], ...] = ()  # (source, "ok" | "stale" | "failed")
     error: str | None = None  # the error code
     error_detail: str | None = None
@@ -325,6 +327,7 @@ class _CsvReport:
                 ";".join(row.rule_ids),
                 # Legal bases hold ";" and ",": findings are set apart by " | ".
                 " | ".join(finding.text() for finding in row.findings),
+                row.rule_set_version or "",
                 ";".join(f"{source}:{state}" for source, state in row.sources),
                 row.error or "",
                 row.error_detail or "",
@@ -359,6 +362,7 @@ class _JsonReport:
                 eligible_from=row.eligible_from,
                 rule_ids=list(row.rule_ids),
                 findings=[finding.item() for finding in row.findings],
+                rule_set_version=row.rule_set_version,
                 sources=dict(row.sources),
                 error=row.error,
                 error_detail=row.error_detail,

@@ -1,8 +1,8 @@
 """Which platforms a purpose consults for which kind of subject (minimum necessary).
 
-The table of ARCHITECTURE.md "Settled details": any pair not listed is not
-applicable (`PURPOSE_NOT_APPLICABLE`). A platform a purpose does not consult is
-never asked, and its fields stay null.
+The table of DOMAIN.md "Roles, purposes, sectors" (settled on 2026-12-07): any
+pair not listed is not applicable (`PURPOSE_NOT_APPLICABLE`). A platform a
+purpose does not consult is never asked, and its fields stay null.
 """
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ __all__ = ["PURPOSE_SOURCES", "sources_for"]
 
 _ALL = frozenset(SourceName)
 _NO_ARCHIVE = frozenset({SourceName.CREDIT_PLATFORM, SourceName.COURT, SourceName.PROCUREMENT})
+# No HONOURS rule about a person reads procurement: it is not asked (minimum
+# necessary), so its absence never makes such a verdict INCOMPLETE.
+_NO_PROCUREMENT = frozenset({SourceName.CREDIT_PLATFORM, SourceName.COURT, SourceName.ARCHIVE})
 
 PURPOSE_SOURCES: dict[tuple[Purpose, SubjectKind], frozenset[SourceName]] = {
     (Purpose.CADRE_SELECTION, SubjectKind.PERSON): _ALL,
-    (Purpose.HONOURS, SubjectKind.PERSON): _ALL,
+    (Purpose.HONOURS, SubjectKind.PERSON): _NO_PROCUREMENT,
     (Purpose.HONOURS, SubjectKind.ORGANIZATION): _NO_ARCHIVE,
     (Purpose.PROCUREMENT_ELIGIBILITY, SubjectKind.ORGANIZATION): _NO_ARCHIVE,
     (Purpose.AUDIT, SubjectKind.PERSON): _ALL,

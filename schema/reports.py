@@ -31,7 +31,7 @@ Verdict = strawberry.enum(
 describe_values(
     Verdict,
     {
-        "CLEAR": "No rule fired and every source the purpose needs answered.",
+        "CLEAR": "No BAR or FLAG fired and every source the purpose needs answered.",
         "FLAGGED": "Something for a human to weigh: a FLAG, or a BAR on a disputed record.",
         "INELIGIBLE": "A BAR holds on the as-of date: see eligibleFrom.",
         "INCOMPLETE": "A source the purpose needs did not answer (or was stale): never CLEAR.",
@@ -45,6 +45,7 @@ describe_values(
     {
         "BAR": "Makes the subject INELIGIBLE until the finding's until (FLAGGED if disputed).",
         "FLAG": "Makes the subject FLAGGED: for a human to weigh.",
+        "MERIT": "Speaks for the subject (守信激励); never changes the verdict.",
     },
 )
 
@@ -69,7 +70,10 @@ class Finding:
     rule_id: str = strawberry.field(description="The rule's id in the rule set, e.g. CS-01.")
     title: str = strawberry.field(description="The rule's title, as in the rule set.")
     effect: Effect = strawberry.field(  # type: ignore[valid-type]
-        description="BAR (makes the subject ineligible) or FLAG (for a human to weigh)."
+        description=(
+            "BAR (makes the subject ineligible), FLAG (for a human to weigh) or MERIT"
+            " (speaks for the subject, never changes the verdict)."
+        )
     )
     legal_basis: str = strawberry.field(description="The provisions the rule rests on.")
     source: SourceName = strawberry.field(description="The platform of the record.")

@@ -201,6 +201,7 @@ async def _judge(
     gathered = await gather_evidence(
         context.loaders, kind, key, sources, viewer, context.vetting.freshness_s
     )
+    await context.vetting.pacer.turn()  # a batch's evaluations share the loop's turns
     try:
         report = evaluate(context.vetting.rule_set, purpose, kind, day, gathered.evidence)
     except NotApplicable:

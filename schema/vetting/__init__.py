@@ -6,9 +6,11 @@
                                archive=civil_servant_file, procurement=Missing.STALE))
     report.verdict, report.eligible_from, report.findings, report.missing
 
-Modules: `rules` (the rule set and its validation, with `rule_file`), `conditions`
-(the generic condition kinds the rules name), `evidence` (the engine's inputs),
-`engine` (evaluation and verdict precedence), `report` (its outputs).
+Modules: `rules` (the rule set and its validation, with `rule_file`), `rule_book`
+(every version shipped, to explain a report by the version it names),
+`conditions` (the generic condition kinds the rules name), `evidence` (the
+engine's inputs), `engine` (evaluation and verdict precedence), `report` (its
+outputs).
 """
 
 from __future__ import annotations

@@ -13,13 +13,17 @@ on the as-of date. A match carries what the engine needs to time a finding:
 Every kind applies record visibility rules 1 and 2 of DOMAIN.md itself (in force
 on the as-of date, by the date convention; not REPAIRED or REVOKED), whatever
 the caller filtered, so a past or future as-of date is judged on its own day.
-RED_LIST credit records never match anything: they are shown, never used.
+RED_LIST credit records (commendations) match only a clause that names their
+category; the rule file allows that only for MERIT clauses (rules.py).
 
     kind                     source           parameters (AND-ed; lists are any-of)
     credit_record            CREDIT_PLATFORM  categories?, severities?, penalty_types?, min_fine?
+    unknown_person           ARCHIVE          - (the archive answered and holds no file)
     sanction                 ARCHIVE          periods (kind -> Period)
     investigation            ARCHIVE          -
     assessment               ARCHIVE          year_offsets, grades
+    assessment_run           ARCHIVE          year_offsets, grades (each of those years)
+    honour                   ARCHIVE          year_offsets (the latest honour of those years)
     matters_check            ARCHIVE          results
     enforcement_entry        COURT            -
     consumption_restriction  COURT            -
@@ -41,12 +45,17 @@ Where DOMAIN.md is silent:
   TAX_VIOLATION fine does not count towards its threshold.
 - No supplier status in the procurement answer reads as NOT_REGISTERED (the
   system answers an unknown code so).
-- Several assessments for one year each match.
+- Several assessments for one year each match. `assessment_run` is one match
+  for the whole run of years, `honour` one for the latest honour (ME-02's until
+  follows the latest year), the first title of that year in the archive's order.
+- An honour or assessment year counts by its number alone: the archive dates
+  neither more precisely.
 
 Record references name source, kind and the platform's own id:
 "CREDIT_PLATFORM:record:CR-1", "ARCHIVE:sanction:S-1", "ARCHIVE:assessment:P-9/2025".
-Assessments and matters-report checks have no id of their own: theirs is the
-archive person id and the year / check date.
+Assessments, honours and matters-report checks have no id of their own: theirs
+is the archive person id and the year(s) / check date. A person the archive does
+not know is "ARCHIVE:file:none" (no identifier in a reference that needs none).
 """
 
 from __future__ import annotations
@@ -67,10 +76,11 @@ from schema.types import SourceName
 
 from .matches import ConditionKind, Match, Params, Records, record_ref
 
-__all__ = ["CONDITIONS"]
+__all__ = ["COMMENDATIONS", "CONDITIONS"]
 
-# Shown, never used (DOMAIN.md "Record visibility"): a red list is a commendation.
-_NEVER_FIRES = frozenset({"RED_LIST"})
+# Commendations: they never bar or flag (DOMAIN.md "Record visibility"), only a
+# clause naming the category (a MERIT) reads them.
+COMMENDATIONS = frozenset({"RED_LIST"})
 _DISPUTED = "OBJECTION_PENDING"
 _ONE_DAY = dt.timedelta(days=1)
 
@@ -90,7 +100,9 @@ def _later(change: dt.date | None, as_of: dt.date) -> dt.date | None:
 
 def _credit_records(records: Records, as_of: dt.date, p: Params) -> Iterator[Match]:
     for r in records.credit:
-        if r.category in _NEVER_FIRES or not credit_record_in_force(r, as_of):
+        if not credit_record_in_force(r, as_of):
+            continue
+        if p.categories is None and r.category in COMMENDATIONS:
             continue
         if p.categories is not None and r.category not in p.categories:
             continue
@@ -111,6 +123,13 @@ def _credit_records(records: Records, as_of: dt.date, p: Params) -> Iterator[Mat
 
 
 # --- archive -----------------------------------------------------------------
+
+
+def _unknown_person(records: Records, as_of: dt.date, p: Params) -> Iterator[Match]:
+    # Only reached when the archive answered (a missing source's clauses are
+    # skipped): no file means nothing about this person could be checked.
+    if records.servant is None:
+        yield Match("ARCHIVE:file:none", "the civil-service archive holds no file of this person")
 
 
 def _sanctions(records: Records, as_of: dt.date, p: Params) -> Iterator[Match]:
@@ -155,6 +174,38 @@ def _assessments(records: Records, as_of: dt.date, p: Params) -> Iterator[Match]
                 f"ARCHIVE:assessment:{servant.person_id}/{a.year}",
                 f"annual assessment {a.year}: {a.grade}",
             )
+
+
+def _assessment_runs(records: Records, as_of: dt.date, p: Params) -> Iterator[Match]:
+    servant = records.servant
+    if servant is None:
+        return
+    years = sorted(as_of.year - offset for offset in p.year_offsets)
+    graded = {a.year for a in servant.assessments if a.grade in p.grades}
+    if graded.issuperset(years):
+        grades = "/".join(sorted(p.grades))
+        yield Match(
+            f"ARCHIVE:assessment:{servant.person_id}/{years[0]}-{years[-1]}",
+            f"annual assessments {years[0]}-{years[-1]}: {grades} every year",
+        )
+
+
+def _honours(records: Records, as_of: dt.date, p: Params) -> Iterator[Match]:
+    servant = records.servant
+    if servant is None:
+        return
+    years = {as_of.year - offset for offset in p.year_offsets}
+    earned = [h for h in servant.honours if h.year in years]
+    if earned:
+        latest = max(h.year for h in earned)
+        honour = next(h for h in earned if h.year == latest)
+        # Counts while the as-of year is within the offsets of its year.
+        counts_to = latest + max(p.year_offsets)
+        yield Match(
+            f"ARCHIVE:honour:{servant.person_id}/{latest}",
+            f"honour {latest}: {honour.title} ({honour.level or 'no level'})",
+            end=dt.date(counts_to + 1, 1, 1),
+        )
 
 
 def _matters_checks(records: Records, as_of: dt.date, p: Params) -> Iterator[Match]:
@@ -261,11 +312,19 @@ CONDITIONS: Mapping[str, ConditionKind] = MappingProxyType(
         kind.name: kind
         for kind in (
             ConditionKind("credit_record", _CREDIT, _credit_records, optional=_CREDIT_FILTERS),
+            ConditionKind("unknown_person", _ARCHIVE, _unknown_person),
             ConditionKind("sanction", _ARCHIVE, _sanctions, frozenset({"periods"})),
             ConditionKind("investigation", _ARCHIVE, _investigations),
             ConditionKind(
                 "assessment", _ARCHIVE, _assessments, frozenset({"year_offsets", "grades"})
             ),
+            ConditionKind(
+                "assessment_run",
+                _ARCHIVE,
+                _assessment_runs,
+                frozenset({"year_offsets", "grades"}),
+            ),
+            ConditionKind("honour", _ARCHIVE, _honours, frozenset({"year_offsets"})),
             ConditionKind("matters_check", _ARCHIVE, _matters_checks, frozenset({"results"})),
             ConditionKind("enforcement_entry", _COURT, _entries),
             ConditionKind("consumption_restriction", _COURT, _restrictions),

@@ -17,6 +17,7 @@
    INCOMPLETE  else any needed source missing (never CLEAR on partial data);
    FLAGGED     else any FLAG, or a BAR on a disputed record;
    CLEAR       else.
+   MERIT findings are reported and never weigh: any verdict may carry them.
    `eligible_from` only when INELIGIBLE: the latest until among undisputed
    BARs; None when one of them is open-ended or a needed source is missing
    (a longer bar may hide there).
@@ -28,15 +29,15 @@ rules 3 and 4 (disclosure, share scope, purpose) are the caller's.
 
 Where DOMAIN.md is silent, this engine decides:
 - The sources a verdict needs are the platforms the purpose consults
-  (ARCHITECTURE.md table, schema/purposes.py), not only those its rules read:
-  HONOURS of a person is INCOMPLETE without the procurement system, SELF_CHECK
-  of a unit without the archive. Fail closed.
+  (DOMAIN.md, schema/purposes.py), not only those its rules read: SELF_CHECK
+  of a unit is INCOMPLETE without the archive. Fail closed. (HONOURS of a
+  person does not consult procurement, so its absence never counts.)
 - A BAR on a disputed record is reported as it is (effect BAR, disputed=True)
   and weighed as a FLAG; only credit records can be disputed (OBJECTION_PENDING).
 - A change date after the as-of date caps the until of every finding, FLAGs
   included (an open LATE_PAYMENT resolved later gets that resolution day).
-- A FLAG the rules table gives no end (CS-06, CS-10, CS-11, HO-03, PE-06) has
-  until None; only BARs bear on eligibleFrom.
+- A FLAG the rules table gives no end (CS-00, CS-06, CS-10, CS-11, HN-01 on
+  NOT_GRADED, HO-03, PE-02, PE-06) has until None; only BARs bear on eligibleFrom.
 - Findings come in rule-file order, then clause order, then record order.
 """
 
@@ -190,7 +191,9 @@ def _stronger(old: Finding | None, new: Finding) -> Finding:
 
 
 def _verdict(findings: tuple[Finding, ...], missing: bool) -> tuple[Verdict, dt.date | None]:
-    bars = [f for f in findings if f.effect is Effect.BAR and not f.disputed]
+    # A MERIT speaks for the subject to the human who decides; it never weighs here.
+    weighed = [f for f in findings if f.effect is not Effect.MERIT]
+    bars = [f for f in weighed if f.effect is Effect.BAR and not f.disputed]
     if bars:
         untils = [f.until for f in bars]
         if missing or None in untils:
@@ -198,6 +201,6 @@ def _verdict(findings: tuple[Finding, ...], missing: bool) -> tuple[Verdict, dt.
         return Verdict.INELIGIBLE, max(u for u in untils if u is not None)
     if missing:
         return Verdict.INCOMPLETE, None
-    if findings:  # FLAGs, or BARs on disputed records
+    if weighed:  # FLAGs, or BARs on disputed records
         return Verdict.FLAGGED, None
     return Verdict.CLEAR, None

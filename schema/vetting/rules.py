@@ -2,7 +2,7 @@
 
     RuleSet      version, rules (file order), and which rules apply to which
                  purpose x subject kind (`applicable`)
-    Rule         id, title, purposes, subject kind, legal basis, clauses (OR-ed)
+    Rule         id, title, purposes, subject kinds, legal basis, clauses (OR-ed)
     Clause       source, condition kind + parameters, effect, until, and the
                  generic filters `within_months`, `start_in_as_of_year`, `otherwise`
 
@@ -31,8 +31,13 @@ extends PE-03's explicit cap to every until of a credit record: a record no
 longer in publicity is no longer used (visibility rule 1), so HO-01's "to 31
 Dec" ends earlier when the publicity does.
 
-CS-10 and PE-06 have no legal basis in the rules table; the file gives a
-provisional one with a `note`, since a rule without basis is refused.
+Effects: BAR and FLAG weigh in the verdict; MERIT (守信激励) is reported and
+never weighs. A clause that reads RED_LIST records must be a MERIT: a red list
+never bars or flags. A rule's `subject` may list both kinds of subject; it then
+applies to those of its purposes' [[applies]] pairs.
+
+Every version shipped stays loadable (rule_book.py): a report is explained by
+the version it names.
 """
 
 from __future__ import annotations
@@ -47,7 +52,7 @@ from pathlib import Path
 from schema.purposes import sources_for
 from schema.types import Purpose, SourceName, SubjectKind
 
-from .conditions import CONDITIONS
+from .conditions import COMMENDATIONS, CONDITIONS
 from .matches import ConditionKind, Params
 from .rule_file import (
     RuleSetError,
@@ -88,8 +93,9 @@ class NotApplicable(ValueError):
 
 
 class Effect(Enum):
-    BAR = "BAR"
-    FLAG = "FLAG"
+    BAR = "BAR"  # INELIGIBLE until the finding's until
+    FLAG = "FLAG"  # FLAGGED: a human looks again
+    MERIT = "MERIT"  # 守信激励: reported for the human who decides, never changes a verdict
 
 
 class Until(Enum):
@@ -118,7 +124,7 @@ class Rule:
     id: str
     title: str
     purposes: frozenset[Purpose]
-    subject: SubjectKind
+    subjects: frozenset[SubjectKind]
     basis: str
     clauses: tuple[Clause, ...]
     note: str | None = None
@@ -213,7 +219,7 @@ def _rule(entry: Table, where: str) -> Rule:
         id=text(known, "id", where),
         title=text(known, "title", where),
         purposes=frozenset(enum_value(Purpose, p, f"{where}: purposes") for p in purposes),
-        subject=enum_value(SubjectKind, known.get("subject"), f"{where}: subject"),
+        subjects=_subjects(known.get("subject"), f"{where}: subject"),
         basis=basis.strip(),
         clauses=tuple(
             _clause(clause, effect, until, f"{where}: when[{n}]")
@@ -221,6 +227,12 @@ def _rule(entry: Table, where: str) -> Rule:
         ),
         note=note,
     )
+
+
+def _subjects(value: object, where: str) -> frozenset[SubjectKind]:
+    """`subject`: one kind, or a list of kinds (a MERIT may speak for either)."""
+    names = value if isinstance(value, list) and value else [value]
+    return frozenset(enum_value(SubjectKind, name, where) for name in names)
 
 
 def _clause(raw: Table, effect: object, until: object, where: str) -> Clause:
@@ -253,6 +265,9 @@ def _clause(raw: Table, effect: object, until: object, where: str) -> Clause:
     )
     if clause.until is Until.WINDOW_END and clause.within_months is None:
         raise RuleSetError(f"{where}: until 'window_end' needs 'within_months'")
+    red_list = clause.params.categories is not None and COMMENDATIONS & clause.params.categories
+    if red_list and clause.effect is not Effect.MERIT:
+        raise RuleSetError(f"{where}: a RED_LIST record never bars or flags (effect MERIT only)")
     return clause
 
 
@@ -276,7 +291,7 @@ def _applies(raw: list[Table], rules: tuple[Rule, ...], origin: str) -> tuple[Ap
         sources = sources_for(purpose, subject)
         if sources is None:
             raise RuleSetError(f"{where}: the purpose does not apply to that kind of subject")
-        chosen = tuple(r for r in rules if r.subject is subject and rules_of in r.purposes)
+        chosen = tuple(r for r in rules if subject in r.subjects and rules_of in r.purposes)
         if not chosen:
             raise RuleSetError(f"{where}: no rule names {rules_of.name} for a {subject.name}")
         for rule in chosen:
@@ -288,10 +303,12 @@ def _applies(raw: list[Table], rules: tuple[Rule, ...], origin: str) -> tuple[Ap
                     )
         result.append(Applicability(purpose, subject, chosen, sources))
     for rule in rules:
+        # A rule for several kinds of subject applies to those its purposes judge.
         for purpose in rule.purposes:
-            if (purpose, rule.subject) not in own:
+            if not any((purpose, subject) in own for subject in rule.subjects):
+                kinds = " or ".join(sorted(subject.name for subject in rule.subjects))
                 raise RuleSetError(
-                    f"{origin}: rule {rule.id}: {purpose.name} of a {rule.subject.name}"
+                    f"{origin}: rule {rule.id}: {purpose.name} of a {kinds}"
                     " is not in [[applies]] with rules of its own"
                 )
     return tuple(result)

@@ -3,7 +3,9 @@
 Every rule of DOMAIN.md has a case where it fires ("inside"), a case on the
 first free day when the rule has an `until` ("outside"), and — for rules that
 rest on credit-platform records — a case where the record is under objection
-("disputed": a BAR on a disputed record gives FLAGGED, never INELIGIBLE).
+("disputed": a BAR on a disputed record gives FLAGGED, never INELIGIBLE; a
+MERIT stays a MERIT). MERIT rules (ME-..) never change a verdict: a CLEAR case
+may name them.
 Sub-cases of multi-kind rules, boundaries, overlapping bars, records that must
 not fire, clean subjects and the HONOURS variants complete the set. The
 expectations were derived by hand from the rules table; the table below says
@@ -93,7 +95,8 @@ CS-10 ADMIN_PENALTY | GENERAL fine 2000.00, D = m(A,-3), publicity 12 m
     @HONOURS inside → FLAG | a disputed FLAG is still only a FLAG.
 CS-10 BROKEN_COMMITMENT | GENERAL, D = m(A,-2), 12 m | inside A → FLAG.
 CS-10 ADMIN_PENALTY-REPAIRED, RED_LIST | REPAIRED penalty; red list (severity
-    null) | not-fired A → CLEAR | invisible; red lists never fire.
+    null) | not-fired A → CLEAR (the red list: CLEAR [ME-01]) | invisible; red
+    lists never bar or flag.
 CS-10 consumption-restriction | ACTIVE restriction issued I = m(A,-2)
   | inside A → FLAG; before-issued I-1 → CLEAR; @HONOURS inside → FLAG.
 CS-10 restriction-LIFTED | LIFTED, issued m(A,-8) | not-fired A → CLEAR.
@@ -121,14 +124,41 @@ OVERLAP CS-01+CS-10 | GOV_WARNING D = m(A,-2); GENERAL penalty m(A,-3)
 OVERLAP CS-07+CS-09-disputed | MINOR_OMISSION check m(A,-4); disputed SERIOUS
     record | A → FLAG [CS-07, CS-09] | no undisputed BAR.
 CLEAR | a plain civil servant (also @HONOURS); one with all EXCELLENT (also
-    @HONOURS); a person outside the civil service | A → CLEAR.
+    @HONOURS) | A → CLEAR; the excellent one CLEAR [ME-03].
+CS-00 not-civil-servant | a person the archive does not know (registry line
+    only) | inside A → FLAG [CS-00], also @HONOURS; with a SERIOUS record →
+    INEL [CS-00, CS-09] eF E+1; with a red list @HONOURS → FLAG [CS-00, ME-01];
+    a planted civil servant not-fired → CLEAR
+  | the archive answered and knows no such person: nothing could be checked,
+    so never CLEAR. (The archive failing is INCOMPLETE: no golden data.)
 
-PERSONS, HONOURS (CS-01..04, 08, 09, 12 as BAR; CS-10 as FLAG; HN-01)
-HN-01 BASICALLY_COMPETENT, INCOMPETENT, NOT_GRADED | that grade for Y-1 (the
-    CS-05 / CS-06 subjects) | inside A → INEL [HN-01] eF 1/1 Y+1;
-    BASICALLY_COMPETENT also lastday 31 Dec Y; BASICALLY_COMPETENT and
-    NOT_GRADED outside 1/1 Y+1 → CLEAR
+PERSONS AND ORGANISATIONS, MERIT (never changes a verdict: CLEAR [ME-..])
+ME-01 RED_LIST | red list D = m(A,-6), 36 m, E = m(D,36)-1 | person: inside A,
+    lastday E → CLEAR [ME-01]; outside E+1 → CLEAR; @HONOURS; disputed → CLEAR
+    [ME-01]; REPAIRED not-fired → CLEAR; supplier (PROCUREMENT_ELIGIBILITY)
+    inside, outside; unit @HONOURS inside
+  | until = publicity_end + 1; a disputed MERIT is still no FLAG.
+ME-02 honour | cs_honour of Y-3 | inside A, lastday 31 Dec Y → CLEAR [ME-02];
+    outside 1/1 Y+1 → CLEAR; @HONOURS | year ≥ asOf.year − 3.
+ME-02 two-honours | Y-3 and Y-1 | lastday 31 Dec Y+2 → CLEAR [ME-02];
+    outside 1/1 Y+3 | until follows the latest honour: 1/1 (Y-1)+4.
+ME-02 honour-Y-4 | not-fired A → CLEAR | beyond three years.
+ME-03 EXCELLENT-Y-3..Y-1 | EXCELLENT for Y-3..Y-1 | inside A, lastday 31 Dec
+    Y → CLEAR [ME-03]; outside 1/1 Y+1 → CLEAR (Y not yet assessed); @HONOURS
+  | EXCELLENT-Y-3..Y-2 (COMPETENT Y-1) not-fired → CLEAR.
+OVERLAP CS-09+ME-01 | red list and SERIOUS record | A → INEL [CS-09, ME-01] eF E+1.
+OVERLAP PE-02+ME-01 | SUSPENDED supplier with a red list | A → FLAG [ME-01, PE-02].
+OVERLAP CS-01+ME-02 | honour Y-1; GOV_WARNING D = m(A,-2) | A → INEL eF m(D,6).
+OVERLAP CS-10+ME-03 | EXCELLENT Y-3..Y-1; GENERAL record @HONOURS | A → FLAG.
+
+PERSONS, HONOURS (CS-00 as FLAG; CS-01..04, 08, 09, 12 as BAR; CS-10 as
+FLAG; HN-01; not the procurement system)
+HN-01 BASICALLY_COMPETENT, INCOMPETENT | that grade for Y-1 (the CS-05
+    subjects) | inside A → INEL [HN-01] eF 1/1 Y+1; BASICALLY_COMPETENT also
+    lastday 31 Dec Y and outside 1/1 Y+1 → CLEAR
   | on 1/1 Y+1 "last year" is Y, not assessed yet; CS-06 is no HONOURS rule.
+HN-01 NOT_GRADED | NOT_GRADED for Y-1 | inside A, lastday 31 Dec Y → FLAG
+    [HN-01]; outside 1/1 Y+1 → CLEAR | not graded has innocent causes.
 HN-01 Y-2-BASICALLY_COMPETENT, Y-1-missing | not-fired A → CLEAR | Y-1 only.
 OVERLAP CS-01+HN-01 | GOV_DEMERIT D = m(A,-2); BASICALLY_COMPETENT Y-1
   | A → INEL eF max(m(D,12), 1/1 Y+1).
@@ -160,8 +190,10 @@ PE-01 debarment | StartDate S = m(A,-6), EndDate E = m(S,24)-1
   | inside A → INEL eF E+1; lastday E; outside E+1 → CLEAR; before-start S-1
     → CLEAR | S ≤ asOf ≤ E.
 PE-01 debarment-expired | S = m(A,-40), E = m(S,24)-1 | not-fired A → CLEAR.
-PE-02 SUSPENDED, CANCELLED, NOT_REGISTERED (a company never registered)
-  | inside A → INEL [PE-02] eF null | open-ended.
+PE-02 SUSPENDED, CANCELLED | inside A → FLAG [PE-02] | checked with the
+    registry (财库〔2019〕38号).
+PE-02 NOT_REGISTERED (a company never registered) | not-fired A → CLEAR
+  | registration may not be a precondition for taking part.
 PE-03 violation | PenaltyDate V = m(A,-10)
   | inside A → INEL eF m(V,36); lastday; outside m(V,36) → CLEAR.
 PE-03 credit-SUSPENSION | ADMIN_PENALTY SUSPENSION, D = m(A,-8), publicity
@@ -190,12 +222,14 @@ OVERLAP PE-01+PE-01 | debarments from m(A,-10) for 12 m and m(A,-4) for 36 m
   | A → INEL [PE-01] eF the later EndDate + 1.
 OVERLAP PE-01+PE-03 | debarment m(A,-6) for 12 m; violation V = m(A,-6)
   | A → INEL eF max(m(S,12), m(V,36)).
-OVERLAP PE-01+PE-02 | SUSPENDED, current debarment | A → INEL eF null.
+OVERLAP PE-01+PE-02 | SUSPENDED, debarment S = m(A,-6) for 12 m | A → INEL
+    [PE-01, PE-02] eF m(S,12) | PE-02 only flags.
 OVERLAP PE-01+PE-05-disputed | debarment S = m(A,-3) for 12 m; disputed
     SERIOUS_DISHONESTY m(A,-2), 36 m | A → INEL [PE-01, PE-05] eF m(S,12)
   | the disputed bar is longer but does not count.
 OVERLAP PE-04+PE-06 | open-ended listing; warning | A → INEL eF null.
-CLEAR | a supplier with no data; one with only a red list | A → CLEAR.
+CLEAR | a supplier with no data; one with only a red list | A → CLEAR (the
+    red list: CLEAR [ME-01]).
 """
 
 from __future__ import annotations
@@ -208,12 +242,14 @@ from .audit_cases import AuditGolden, plant_audit_cases
 from .credit import ALL_SCOPES
 from .dates import ONE_DAY, add_months
 from .golden_plant import CADRE, HONOURS, PROCUREMENT, GoldenCase, Planter, Servant
+from .organisations import Org
 from .world import World
 
 __all__ = ["RULES", "GoldenCase", "GoldenData", "build_golden"]
 
 # rule id -> (has an `until`, rests on credit-platform records)
 RULES: dict[str, tuple[bool, bool]] = {
+    "CS-00": (False, False),
     "CS-01": (True, False),
     "CS-02": (True, False),
     "CS-03": (True, False),
@@ -236,6 +272,9 @@ RULES: dict[str, tuple[bool, bool]] = {
     "PE-04": (True, False),
     "PE-05": (True, True),
     "PE-06": (False, True),
+    "ME-01": (True, True),
+    "ME-02": (True, False),
+    "ME-03": (True, False),
 }
 
 
@@ -263,6 +302,8 @@ def build_golden(world: World) -> GoldenData:
         _business_roles,
         _person_overlaps,
         _person_clear,
+        _unknown_persons,
+        _merits,
         _unit_honours,
         _debarments_and_registration,
         _procurement_penalties,
@@ -380,7 +421,8 @@ def _assessments(p: Planter) -> None:
 
     s = p.servant({y - 1: "NOT_GRADED"})
     p.flag("CS-06/Y-1-NOT_GRADED/inside", s, CADRE, p.A, "CS-06")
-    p.bar("HN-01/NOT_GRADED/inside", s, HONOURS, p.A, "HN-01", next_year)
+    p.flag("HN-01/NOT_GRADED/inside", s, HONOURS, p.A, "HN-01")
+    p.flag("HN-01/NOT_GRADED/lastday", s, HONOURS, dt.date(y, 12, 31), "HN-01")
     p.clear("HN-01/NOT_GRADED/outside", s, HONOURS, next_year)
 
     s = p.servant({y - 2: "BASICALLY_COMPETENT"})
@@ -513,7 +555,7 @@ def _credit_persons(p: Planter) -> None:
     p.flag("CS-10/BROKEN_COMMITMENT/inside", s, CADRE, p.A, "CS-10")
     s = p.servant()
     p.credit(s.person.subject, "RED_LIST", p.m(-6), 36, severity=None)
-    p.clear("CS-10/RED_LIST/not-fired", s, CADRE, p.A)
+    p.clear("CS-10/RED_LIST/not-fired", s, CADRE, p.A, "ME-01")
 
     s = p.servant()
     issued = p.m(-2)
@@ -624,10 +666,96 @@ def _person_clear(p: Planter) -> None:
     p.clear("CLEAR/CADRE_SELECTION/clean", s, CADRE, p.A)
     p.clear("CLEAR/HONOURS-person/clean", s, HONOURS, p.A)
     s = p.servant(dict.fromkeys(range(p.Y - 5, p.Y), "EXCELLENT"))
-    p.clear("CLEAR/CADRE_SELECTION-excellent/clean", s, CADRE, p.A)
-    p.clear("CLEAR/HONOURS-excellent/clean", s, HONOURS, p.A)
+    p.clear("CLEAR/CADRE_SELECTION-excellent/clean", s, CADRE, p.A, "ME-03")
+    p.clear("CLEAR/HONOURS-excellent/clean", s, HONOURS, p.A, "ME-03")
+
+
+def _unknown_persons(p: Planter) -> None:
     outsider = p.person()
-    p.clear("CLEAR/CADRE_SELECTION-not-civil-servant/clean", outsider, CADRE, p.A)
+    p.flag("CS-00/not-civil-servant/inside", outsider, CADRE, p.A, "CS-00")
+    p.flag("CS-00/HONOURS-not-civil-servant/inside", outsider, HONOURS, p.A, "CS-00")
+    outsider = p.person()
+    end = p.credit(outsider.subject, "SERIOUS_DISHONESTY", p.m(-5), 36, penalties=("OTHER",))
+    p.bar(
+        "CS-00/not-civil-servant-SERIOUS_DISHONESTY/inside",
+        outsider,
+        CADRE,
+        p.A,
+        "CS-00 CS-09",
+        end + ONE_DAY,
+    )
+    outsider = p.person()
+    p.credit(outsider.subject, "RED_LIST", p.m(-6), 36, severity=None)
+    p.flag("CS-00/not-civil-servant-red-list/inside", outsider, HONOURS, p.A, "CS-00 ME-01")
+    s = p.servant()
+    p.clear("CS-00/civil-servant/not-fired", s, CADRE, p.A)
+
+
+def _merits(p: Planter) -> None:
+    y, next_year = p.Y, p.new_year()
+
+    def red_list(subject: Servant | Org, status: str = "EFFECTIVE") -> dt.date:
+        who = subject.person.subject if isinstance(subject, Servant) else subject.subject
+        return p.credit(who, "RED_LIST", p.m(-6), 36, severity=None, status=status) + ONE_DAY
+
+    s = p.servant()
+    until = red_list(s)
+    p.clear("ME-01/RED_LIST-person/inside", s, CADRE, p.A, "ME-01")
+    p.clear("ME-01/RED_LIST-person/lastday", s, CADRE, until - ONE_DAY, "ME-01")
+    p.clear("ME-01/RED_LIST-person/outside", s, CADRE, until)
+    p.clear("ME-01/HONOURS-RED_LIST-person/inside", s, HONOURS, p.A, "ME-01")
+    s = p.servant()
+    red_list(s, "OBJECTION_PENDING")
+    p.clear("ME-01/RED_LIST-person/disputed", s, CADRE, p.A, "ME-01")
+    s = p.servant()
+    red_list(s, "REPAIRED")
+    p.clear("ME-01/RED_LIST-person-REPAIRED/not-fired", s, CADRE, p.A)
+    o = p.supplier()
+    until = red_list(o)
+    p.clear("ME-01/RED_LIST-supplier/inside", o, PROCUREMENT, p.A, "ME-01")
+    p.clear("ME-01/RED_LIST-supplier/outside", o, PROCUREMENT, until)
+    u = p.unit()
+    red_list(u)
+    p.clear("ME-01/HONOURS-RED_LIST-unit/inside", u, HONOURS, p.A, "ME-01")
+    s = p.servant()
+    red_list(s)
+    end = p.credit(s.person.subject, "SERIOUS_DISHONESTY", p.m(-5), 36, penalties=("OTHER",))
+    p.bar("OVERLAP/CS-09+ME-01/inside", s, CADRE, p.A, "CS-09 ME-01", end + ONE_DAY)
+    o = p.supplier("SUSPENDED")
+    red_list(o)
+    p.flag("OVERLAP/PE-02+ME-01/inside", o, PROCUREMENT, p.A, "ME-01 PE-02")
+
+    s = p.servant()
+    p.honour(s, y - 3)
+    p.clear("ME-02/honour-Y-3/inside", s, CADRE, p.A, "ME-02")
+    p.clear("ME-02/honour-Y-3/lastday", s, CADRE, dt.date(y, 12, 31), "ME-02")
+    p.clear("ME-02/honour-Y-3/outside", s, CADRE, next_year)
+    p.clear("ME-02/HONOURS-honour-Y-3/inside", s, HONOURS, p.A, "ME-02")
+    s = p.servant()
+    p.honour(s, y - 3, "嘉奖")
+    p.honour(s, y - 1)
+    p.clear("ME-02/two-honours/lastday", s, HONOURS, dt.date(y + 2, 12, 31), "ME-02")
+    p.clear("ME-02/two-honours/outside", s, HONOURS, p.new_year(3))
+    s = p.servant()
+    p.honour(s, y - 4)
+    p.clear("ME-02/honour-Y-4/not-fired", s, CADRE, p.A)
+    s = p.servant()
+    p.honour(s, y - 1)
+    decided = p.m(-2)
+    p.sanction(s, "GOV_WARNING", decided)
+    p.bar("OVERLAP/CS-01+ME-02/inside", s, CADRE, p.A, "CS-01 ME-02", add_months(decided, 6))
+
+    excellent = dict.fromkeys(range(y - 3, y), "EXCELLENT")
+    s = p.servant(excellent)
+    p.clear("ME-03/EXCELLENT-Y-3..Y-1/inside", s, CADRE, p.A, "ME-03")
+    p.clear("ME-03/EXCELLENT-Y-3..Y-1/lastday", s, CADRE, dt.date(y, 12, 31), "ME-03")
+    p.clear("ME-03/EXCELLENT-Y-3..Y-1/outside", s, CADRE, next_year)
+    p.clear("ME-03/HONOURS-EXCELLENT-Y-3..Y-1/inside", s, HONOURS, p.A, "ME-03")
+    s = p.servant({y - 3: "EXCELLENT", y - 2: "EXCELLENT"})
+    p.clear("ME-03/EXCELLENT-Y-3..Y-2/not-fired", s, CADRE, p.A)
+    s = p.servant(excellent)
+    p.credit(s.person.subject, "BROKEN_COMMITMENT", p.m(-2), 12, severity="GENERAL")
+    p.flag("OVERLAP/CS-10+ME-03/inside", s, HONOURS, p.A, "CS-10 ME-03")
 
 
 # -- organisations: HONOURS ----------------------------------------------------
@@ -723,9 +851,9 @@ def _debarments_and_registration(p: Planter) -> None:
 
     for status in ("SUSPENDED", "CANCELLED"):
         o = p.supplier(status)
-        p.bar(f"PE-02/{status}/inside", o, PROCUREMENT, p.A, "PE-02")
+        p.flag(f"PE-02/{status}/inside", o, PROCUREMENT, p.A, "PE-02")
     o = p.enterprise()
-    p.bar("PE-02/NOT_REGISTERED/inside", o, PROCUREMENT, p.A, "PE-02")
+    p.clear("PE-02/NOT_REGISTERED/not-fired", o, PROCUREMENT, p.A)
 
 
 def _procurement_penalties(p: Planter) -> None:
@@ -860,7 +988,7 @@ def _court_and_credit_suppliers(p: Planter) -> None:
     p.flag("PE-06/BROKEN_COMMITMENT/inside", o, PROCUREMENT, p.A, "PE-06")
     o = p.supplier()
     p.credit(o.subject, "RED_LIST", p.m(-6), 36, severity=None)
-    p.clear("PE-06/RED_LIST/not-fired", o, PROCUREMENT, p.A)
+    p.clear("PE-06/RED_LIST/not-fired", o, PROCUREMENT, p.A, "ME-01")
 
 
 def _supplier_overlaps(p: Planter) -> None:
@@ -880,7 +1008,7 @@ def _supplier_overlaps(p: Planter) -> None:
     p.bar("OVERLAP/PE-01+PE-03/inside", o, PROCUREMENT, p.A, "PE-01 PE-03", latest)
 
     o = p.supplier("SUSPENDED", debarments=[(start, add_months(start, 12) - ONE_DAY)])
-    p.bar("OVERLAP/PE-01+PE-02/inside", o, PROCUREMENT, p.A, "PE-01 PE-02")
+    p.bar("OVERLAP/PE-01+PE-02/inside", o, PROCUREMENT, p.A, "PE-01 PE-02", add_months(start, 12))
 
     start = p.m(-3)
     o = p.supplier(debarments=[(start, add_months(start, 12) - ONE_DAY)])
@@ -910,4 +1038,4 @@ def _supplier_overlaps(p: Planter) -> None:
     p.clear("CLEAR/PROCUREMENT_ELIGIBILITY/clean", o, PROCUREMENT, p.A)
     o = p.supplier()
     p.credit(o.subject, "RED_LIST", p.m(-6), 36, severity=None)
-    p.clear("CLEAR/PROCUREMENT_ELIGIBILITY-red-list/clean", o, PROCUREMENT, p.A)
+    p.clear("CLEAR/PROCUREMENT_ELIGIBILITY-red-list/clean", o, PROCUREMENT, p.A, "ME-01")

@@ -25,6 +25,7 @@ from .archive import (
     check_row,
     decider,
     history_row,
+    honour_row,
     investigation_row,
     person_row,
     position_title,
@@ -66,6 +67,7 @@ __all__ = [
     "FLAGGED",
     "HONOURS",
     "INELIGIBLE",
+    "MERIT_PREFIX",
     "PROCUREMENT",
     "GoldenCase",
     "Planter",
@@ -78,6 +80,7 @@ PROCUREMENT = "PROCUREMENT_ELIGIBILITY"
 INELIGIBLE = "INELIGIBLE"
 FLAGGED = "FLAGGED"
 CLEAR = "CLEAR"
+MERIT_PREFIX = "ME-"  # the MERIT rules: they never change a verdict
 
 _DOC_WORDS = {
     "ADMIN_PENALTY": ("market", "市监处罚"),
@@ -365,6 +368,10 @@ class Planter:
             ),
         )
 
+    def honour(self, servant: Servant, year: int, title: str = "优秀公务员") -> None:
+        """A cs_honour row, awarded at the employer's (district) level."""
+        self._archive("cs_honour", honour_row(servant.person_id, year, title, "县级"))
+
     def check(self, servant: Servant, checked: dt.date, result: str) -> None:
         """A cs_matters_report_check row (reporting on the year before the check)."""
         self._archive(
@@ -518,10 +525,15 @@ class Planter:
         self._case(name, subject, purpose, as_of, FLAGGED, rules.split(), None)
 
     def clear(
-        self, name: str, subject: Servant | Person | Org, purpose: str, as_of: dt.date
+        self,
+        name: str,
+        subject: Servant | Person | Org,
+        purpose: str,
+        as_of: dt.date,
+        merits: str = "",
     ) -> None:
-        """Expect CLEAR: no rule fires."""
-        self._case(name, subject, purpose, as_of, CLEAR, [], None)
+        """Expect CLEAR: no BAR or FLAG fires; the (space-separated) MERIT rules `merits` do."""
+        self._case(name, subject, purpose, as_of, CLEAR, merits.split(), None)
 
     def _case(
         self,
@@ -541,6 +553,8 @@ class Planter:
             key = ("creditCode", subject.code)
         if verdict != CLEAR and not rules:
             raise ValueError(f"{name}: a {verdict} case names the rules that fire")
+        if verdict == CLEAR and any(not rule.startswith(MERIT_PREFIX) for rule in rules):
+            raise ValueError(f"{name}: only MERIT rules fire on a CLEAR case")
         self.cases.append(
             GoldenCase(name, key, purpose, as_of, verdict, tuple(sorted(rules)), eligible_from)
         )

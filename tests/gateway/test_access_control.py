@@ -10,6 +10,7 @@ import pytest
 
 from tests.schema import dataset as known
 from tests.stack import running_stack
+from tests.support import log_seal_files
 
 PERSON = """
 query ($id: String!, $purpose: Purpose!) {
@@ -160,7 +161,11 @@ async def test_every_access_is_logged_with_pseudonyms_and_the_chain_verifies(dat
     assert known.PERSON not in logged
     assert "person.creditRecords.recordId" in logged
     config = tmp_path / "verify.toml"
-    config.write_text(f'[access_log]\ndsn = "sqlite:///{tmp_path / "access.db"}"\n', "utf-8")
+    config.write_text(
+        f'[auth]\ndev_keys_dir = "{tmp_path / "keys"}"\n'
+        f'[access_log]\ndsn = "sqlite:///{tmp_path / "access.db"}"\n',
+        "utf-8",
+    )
     checked = subprocess.run(  # noqa: ASYNC221, S603 - our own CLI, after the server stopped
         [sys.executable, "-m", "gateway.cli", "verify-log", "--config", str(config)],
         capture_output=True,
@@ -223,6 +228,7 @@ async def test_introspection_in_production_only_for_credit_admin(dataset, tmp_pa
     production = {
         "gateway": {"mode": "production"},
         "auth": {"jwks_file": str(jwks), "pseudonym_key_file": str(key_file)},
+        "access_log": log_seal_files(tmp_path / "seal"),
     }
     async with running_stack(dataset, tmp_path, **production) as stack:
         introspect = "{ __schema { queryType { name } } }"

@@ -27,7 +27,7 @@ from gateway.caching import Clock, clock_from_environment
 from gateway.settings import ConfigError, load_settings
 from tests.schema import dataset as known
 from tests.stack import Stack, platforms
-from tests.support import serve
+from tests.support import log_seal_files, serve
 
 PERSON_QUERY = """query ($id: String!, $p: Purpose!, $d: Date) {
   person(idNumber: $id, purpose: $p, asOf: $d) {
@@ -147,9 +147,14 @@ async def test_a_record_is_served_until_its_publicity_ends_and_not_a_second_long
     assert held[key].fresh_until == end
     assert [r["recordId"] for r in after["data"]["person"]["creditRecords"]] == ["CR-100"]
     assert asked_again["credit"] == asked["credit"] + 1  # fetched again, not served from cache
-    # The report built on it ended with it (one FLAG per GENERAL record in force).
-    assert len(report_before["data"]["vet"]["findings"]) == 2
-    assert len(report_after["data"]["vet"]["findings"]) == 1
+
+    # The report built on it ended with it (one CS-10 FLAG per GENERAL record in force;
+    # the subject is no civil servant, so CS-00 flags both).
+    def flags(report: dict[str, Any]) -> list[str]:
+        return sorted(f["ruleId"] for f in report["data"]["vet"]["findings"])
+
+    assert flags(report_before) == ["CS-00", "CS-10", "CS-10"]
+    assert flags(report_after) == ["CS-00", "CS-10"]
 
 
 async def test_a_cached_report_is_a_new_answer_with_its_own_id_and_log_entry(dataset, tmp_path):
@@ -248,6 +253,7 @@ async def test_fake_now_moves_the_as_of_date_in_development_only(dataset, tmp_pa
             running[2],
             gateway={"mode": "production"},
             auth={"jwks_file": "jwks.json", "pseudonym_key_file": "pseudonym.key"},
+            access_log=log_seal_files(tmp_path / "seal"),
         )
     report = answer["data"]["vet"]
     assert report["asOf"] == "2031-02-03"

@@ -17,7 +17,9 @@ import sqlite3
 import pytest
 
 from gateway.vet_cli import Progress, add_vet_parser
+from schema.vetting import load_rule_set
 from tests.schema import dataset as known
+from tests.schema.test_vet import README_ID, unknown_everywhere
 from tests.stack import running_stack
 
 ALL_OK = {"CREDIT_PLATFORM": "ok", "PROCUREMENT": "ok", "COURT": "ok", "ARCHIVE": "ok"}
@@ -118,10 +120,10 @@ async def test_an_excel_export_is_vetted_row_by_row(dataset, tmp_path, encoding,
     ]  # fmt: skip
     assert got == [
         (known.PERSON, known.PERSON_NAME, "组织部", "INELIGIBLE", PERSON_RULES, "open-ended", None),
-        (known.OTHERS[0].lower(), "张三", "人事处", "FLAGGED", ["CS-10"], None, None),
+        (known.OTHERS[0].lower(), "张三", "人事处", "FLAGGED", ["CS-00", "CS-10"], None, None),
         (BAD_CHECK_DIGIT, "李四", "人事处", "ERROR", [], None, "INVALID_IDENTIFIER"),
         ("", "王五", "", "ERROR", [], None, "INVALID_SUBJECT"),
-        (known.OTHERS[1], "赵六", "", "FLAGGED", ["CS-10"], None, None),
+        (known.OTHERS[1], "赵六", "", "FLAGGED", ["CS-00", "CS-10"], None, None),
     ]
     assert [r["sources"] for r in rows] == [ALL_OK, ALL_OK, {}, {}, ALL_OK]
     assert "check character" in rows[2]["error_detail"]
@@ -202,12 +204,13 @@ async def test_the_report_goes_to_stdout_by_default(dataset, tmp_path, capsysbin
     rows = list(csv.reader(io.StringIO(captured.out.decode("utf-8-sig"), newline="")))
     # The stale verdict of an earlier report is replaced, not repeated.
     assert rows[0] == [
-        "credit_code", "verdict", "eligible_from", "rule_ids", "findings", "sources", "error",
-        "error_detail", "report_id",
+        "credit_code", "verdict", "eligible_from", "rule_ids", "findings", "rule_set_version",
+        "sources", "error", "error_detail", "report_id",
     ]  # fmt: skip
     # Debarment D-1 to 2025-12-31; the violation of 2024-06-01 bars for 36 months.
     assert rows[1][:4] == [known.SUPPLIER, "INELIGIBLE", "2027-06-01", "PE-01;PE-03"]
-    assert rows[1][5] == "CREDIT_PLATFORM:ok;PROCUREMENT:ok;COURT:ok"
+    assert rows[1][5] == load_rule_set().version
+    assert rows[1][6] == "CREDIT_PLATFORM:ok;PROCUREMENT:ok;COURT:ok"
     assert captured.out.startswith("\ufeff".encode())
 
 
@@ -434,3 +437,22 @@ async def test_a_gateway_running_trusted_documents_only_vets_the_listed_batch(da
         )  # fmt: skip
     assert code == 0
     assert [row["verdict"] for row in read_report(out)] == ["FLAGGED"]
+
+
+async def test_the_readme_example_is_flagged_by_credgate_vet(small_dataset, tmp_path):
+    # The README's ID is valid but known to no platform: FLAGGED by CS-00, never CLEAR.
+    assert unknown_everywhere(small_dataset, README_ID)
+    source = tmp_path / "candidates.csv"
+    source.write_text(f"id_number\n{README_ID}\n", encoding="utf-8")
+    out = tmp_path / "report.json"
+    async with running_stack(small_dataset, tmp_path) as stack:
+        hr = stack.token("hr_officer", "hr")
+        code = await vet(
+            str(source), "--purpose", "cadre_selection", "--as-of", "2025-06-30",
+            "--out", str(out), "--url", endpoint(stack), "--token", hr,
+        )  # fmt: skip
+    assert code == 0
+    (row,) = read_report(out)
+    assert (row["verdict"], row["rule_ids"]) == ("FLAGGED", ["CS-00"])
+    # The version that explains the rule ids (`credgate rules --version ...`).
+    assert row["rule_set_version"] == load_rule_set().version

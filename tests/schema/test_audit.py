@@ -170,10 +170,20 @@ async def test_awards_to_ineligible_suppliers(dataset, tmp_path):
     planted = GOLDEN["awardsToIneligibleSuppliers"]
     contracts = {a["contractNo"] for a in [*planted["expected"], *planted["notExpected"]]}
     buyer = planted["expected"][0]["purchaserCode"]
+    checked = {  # suppliers whose registration alone would fire PE-02 (a FLAG now)
+        row["credit_code"]
+        for row in map(json.loads, (dataset / "procurement/suppliers.jsonl").open(encoding="utf-8"))
+        if row["registration_status"] in ("SUSPENDED", "CANCELLED")
+    }
     async with running_stack(dataset, tmp_path) as stack:
         for role in ROLES:
-            found = _awards(await audit(stack, AWARDS, role, f=EVER[0], t=EVER[1]))
+            answer = await audit(stack, AWARDS, role, f=EVER[0], t=EVER[1])
+            found = _awards(answer)
             assert found == oracle.awards(*EVER_DATES, role)
+            # PE-02 rests on a status with no date: never reported for an award day,
+            # also for the barred suppliers whose registration is suspended or cancelled.
+            assert any(a["award"]["supplier"]["creditCode"] in checked for a in answer)
+            assert all("PE-02" not in rules for _, rules in found)
             ours = {contract: rules for contract, rules in found if contract in contracts}
             assert ours.keys() == {a["contractNo"] for a in planted["expected"]}
             assert all(a["rule"] in ours[a["contractNo"]] for a in planted["expected"])

@@ -3,12 +3,18 @@
 import collections
 import json
 import sqlite3
+from pathlib import Path
 
 import httpx
 import pytest
 
+from schema.vetting import load_rule_set
 from tests.schema import dataset as known
 from tests.stack import running_stack
+
+README_ID = (
+    "210102198005120014"  # the README's example, known to no platform in a generated dataset
+)
 
 REPORT = """
 reportId verdict eligibleFrom asOf ruleSetVersion policyVersion notice generatedAt
@@ -239,3 +245,85 @@ async def test_a_data_subject_sees_who_looked_it_up(dataset, tmp_path):
     assert (known.SUPPLIER, "CADRE_SELECTION", "DENIED") in seen
     assert "hr-officer-name" not in json.dumps(mine)
     assert theirs["data"]["person"]["accessHistory"] is None
+
+
+def unknown_everywhere(dataset: Path, id_number: str) -> bool:
+    """No platform of the dataset has a line about `id_number`."""
+    return not any(
+        id_number in path.read_text(encoding="utf-8") for path in dataset.rglob("*.jsonl")
+    )
+
+
+async def test_the_readme_example_is_flagged_never_clear(small_dataset, tmp_path):
+    # Tried as a new user would: the README's ID is valid but no platform knows it;
+    # an HR officer must not be told CLEAR about a candidate nobody could check.
+    assert README_ID in (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert unknown_everywhere(small_dataset, README_ID)
+    async with running_stack(small_dataset, tmp_path) as stack:
+        hr = stack.token("hr_officer", "hr")
+        answers = {
+            purpose: await stack.query(
+                VET % REPORT, hr, s={"idNumber": README_ID}, p=purpose, d="2025-06-30"
+            )
+            for purpose in ("CADRE_SELECTION", "HONOURS")
+        }
+    for purpose, answer in answers.items():
+        assert "errors" not in answer, answer["errors"]
+        report = answer["data"]["vet"]
+        assert report["verdict"] == "FLAGGED", purpose
+        found = [(f["ruleId"], f["effect"], f["source"], f["until"]) for f in report["findings"]]
+        assert found == [("CS-00", "FLAG", "ARCHIVE", None)]
+        assert report["ruleSetVersion"] == load_rule_set().version
+    # HONOURS of a person consults credit, court and archive, never procurement.
+    sources = {s["source"] for s in answers["HONOURS"]["data"]["vet"]["sources"]}
+    assert sources == {"CREDIT_PLATFORM", "COURT", "ARCHIVE"}
+    assert len(answers["CADRE_SELECTION"]["data"]["vet"]["sources"]) == 4
+
+
+RED_LIST = dict(
+    category="RED_LIST",
+    severity=None,
+    penalty_types=[],
+    penalty_content=None,
+    fine_amount=None,
+    violation_type="诚信示范",
+    disclosure="RESTRICTED",
+    share_scope=["ORG_HR", "CREDIT_OFFICE"],
+)
+
+
+async def test_a_merit_is_reported_masked_like_any_finding_and_changes_no_verdict(
+    dataset, tmp_path
+):
+    subject = known.OTHERS[7]
+    row = known._credit("CR-RED", subject, "PERSON", **RED_LIST)
+    fields = (
+        "verdict eligibleFrom"
+        " findings { ruleId effect until restricted summary recordRef legalBasis }"
+    )
+    async with running_stack(dataset, tmp_path) as stack, httpx.AsyncClient() as admin:
+        # Planted before anything is asked, so no cached answer predates it.
+        added = await admin.post(f"{stack.urls['credit']}/_sim/records", json=row)
+        assert added.status_code < 300, added.text
+        hr = stack.token("hr_officer", "hr", unit=known.UNIT)
+        after = await stack.query(
+            VET % fields, hr, s={"idNumber": subject}, p="CADRE_SELECTION", d=known.AS_OF
+        )
+        admin_view = await stack.query(
+            VET % fields, s={"idNumber": subject}, p="CADRE_SELECTION", d=known.AS_OF
+        )
+    new = after["data"]["vet"]
+    # Not in the archive (CS-00) with one GENERAL record (CS-10): FLAGGED; the red
+    # list adds a MERIT and changes nothing.
+    assert (new["verdict"], new["eligibleFrom"]) == ("FLAGGED", None)
+    assert sorted(f["ruleId"] for f in new["findings"]) == ["CS-00", "CS-10", "ME-01"]
+    (merit,) = [f for f in new["findings"] if f["effect"] == "MERIT"]
+    assert (merit["ruleId"], merit["until"], merit["restricted"]) == ("ME-01", "2026-01-10", True)
+    assert "国发〔2016〕33号" in merit["legalBasis"]
+    # Decide-only for hr_officer: the details of the RESTRICTED record are hidden ...
+    assert (merit["summary"], merit["recordRef"]) == (None, None)
+    hidden = [str(p["path"]) for p in after["extensions"]["privacy"] if p["action"] == "HIDDEN"]
+    assert any("summary" in path for path in hidden), after["extensions"]["privacy"]
+    # ... and shown to credit_admin.
+    (shown,) = [f for f in admin_view["data"]["vet"]["findings"] if f["effect"] == "MERIT"]
+    assert shown["recordRef"] == "CREDIT_PLATFORM:record:CR-RED"

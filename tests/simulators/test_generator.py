@@ -35,6 +35,7 @@ AS_OF = SMALL.as_of
 
 # rule id -> (has an until, rests on credit-platform records), read off DOMAIN.md.
 DOMAIN_RULES = {
+    "CS-00": (False, False),
     "CS-01": (True, False),
     "CS-02": (True, False),
     "CS-03": (True, False),
@@ -57,7 +58,11 @@ DOMAIN_RULES = {
     "PE-04": (True, False),
     "PE-05": (True, True),
     "PE-06": (False, True),
+    "ME-01": (True, True),
+    "ME-02": (True, False),
+    "ME-03": (True, False),
 }
+MERITS = {"ME-01", "ME-02", "ME-03"}  # never change a verdict
 ARCHIVE = (
     "cs_person",
     "cs_position_history",
@@ -667,7 +672,9 @@ def test_every_rule_has_its_golden_cases(small: Path) -> None:
             disputed = [c for c in own if c["case"].endswith("/disputed")]
             assert disputed, rule
             assert all(rule in c["expected_rules"] for c in disputed)
-            assert any(c["expected_verdict"] == "FLAGGED" for c in disputed)
+            # A disputed BAR or FLAG flags; a disputed MERIT changes nothing.
+            verdict = "CLEAR" if rule in MERITS else "FLAGGED"
+            assert any(c["expected_verdict"] == verdict for c in disputed)
     verdicts = {(c["purpose"], c["expected_verdict"]) for c in cases}
     for purpose in ("CADRE_SELECTION", "HONOURS", "PROCUREMENT_ELIGIBILITY"):
         assert {(purpose, v) for v in ("INELIGIBLE", "FLAGGED", "CLEAR")} <= verdicts
@@ -769,7 +776,10 @@ _SANCTION_MONTHS = {
     "ORG_RESIGNATION_ORDERED": ("CS-03", 24),
     "ORG_DISMISSED": ("CS-03", 24),
 }
-_HONOURS_PERSON = {"CS-01", "CS-02", "CS-03", "CS-04", "CS-08", "CS-09", "CS-10", "CS-12", "HN-01"}
+_HONOURS_PERSON = {
+    *("CS-00", "CS-01", "CS-02", "CS-03", "CS-04", "CS-08", "CS-09", "CS-10", "CS-12", "HN-01"),
+    *MERITS,
+}
 _SECTOR = {
     "CADRE_SELECTION": "ORG_HR",
     "HONOURS": "ORG_HR",
@@ -797,6 +807,7 @@ class _Finding:
     bar: bool
     until: dt.date | None
     disputed: bool = False
+    merit: bool = False
 
 
 @dataclass
@@ -840,14 +851,28 @@ class _Oracle:
             findings += self._person(code, on, purpose)
             if purpose == "HONOURS":
                 findings = [f for f in findings if f.rule in _HONOURS_PERSON]
-        bars = [f for f in findings if f.bar and not f.disputed]
+        weighed = [f for f in findings if not f.merit]
+        bars = [f for f in weighed if f.bar and not f.disputed]
         if bars:
             untils = [f.until for f in bars]
             latest = None if None in untils else max(u for u in untils if u is not None)
             verdict, eligible = "INELIGIBLE", latest.isoformat() if latest else None
         else:
-            verdict, eligible = ("FLAGGED" if findings else "CLEAR"), None
+            verdict, eligible = ("FLAGGED" if weighed else "CLEAR"), None
         return verdict, sorted({f.rule for f in findings}), eligible
+
+    def _red_list(self, code: str, on: dt.date, sector: str) -> list[_Finding]:
+        return [
+            _Finding(
+                "ME-01",
+                False,
+                _day(record["publicity_end"]) + dt.timedelta(days=1),
+                record["status"] == "OBJECTION_PENDING",
+                merit=True,
+            )
+            for record in self._credit(code, on, sector)
+            if record["category"] == "RED_LIST"
+        ]
 
     @staticmethod
     def _rename(findings: list[_Finding], rule: str) -> list[_Finding]:
@@ -888,6 +913,7 @@ class _Oracle:
                 found.append(_Finding("CS-10", False, None, disputed))
             if record["category"] == "GOV_DISHONESTY":
                 found.append(_Finding("CS-12", True, free, disputed))
+        found += self._red_list(code, on, sector)
         for order in self.by["court/restrictions.jsonl"].get(code, []):
             if order["status"] == "ACTIVE" and _day(order["issuedDate"]) <= on:
                 found.append(_Finding("CS-10", False, None))
@@ -895,8 +921,8 @@ class _Oracle:
             if supplier["registration_status"] == "ACTIVE":
                 found.append(_Finding("CS-11", False, None))
         people = self.by["archive/cs_person.jsonl"].get(code, [])
-        if not people:
-            return found
+        if not people:  # the archive answered and does not know the person
+            return [*found, _Finding("CS-00", False, None)]
         pid = people[0]["person_id"]
         for sanction in self.by["archive/cs_sanction.jsonl"].get(pid, []):
             rule, months = _SANCTION_MONTHS[sanction["kind"]]
@@ -925,8 +951,19 @@ class _Oracle:
         poor = ("BASICALLY_COMPETENT", "INCOMPETENT")
         if last in poor:
             found.append(_Finding("CS-05", True, dt.date(on.year + 1, 1, 1)))
-        if last in (*poor, "NOT_GRADED"):
+        if last in poor:
             found.append(_Finding("HN-01", True, dt.date(on.year + 1, 1, 1)))
+        if last == "NOT_GRADED":
+            found.append(_Finding("HN-01", False, None))
+        if all(grades.get(on.year - n) == "EXCELLENT" for n in (1, 2, 3)):
+            found.append(_Finding("ME-03", False, dt.date(on.year + 1, 1, 1), merit=True))
+        honoured = [
+            row["year"]
+            for row in self.by["archive/cs_honour.jsonl"].get(pid, [])
+            if on.year - 3 <= row["year"] <= on.year
+        ]
+        if honoured:
+            found.append(_Finding("ME-02", False, dt.date(max(honoured) + 4, 1, 1), merit=True))
         earlier = [grades.get(on.year - 2), grades.get(on.year - 3)]
         if last == "NOT_GRADED" or any(g in (*poor, "NOT_GRADED") for g in earlier):
             found.append(_Finding("CS-06", False, None))
@@ -955,13 +992,14 @@ class _Oracle:
                 and (resolved is None or resolved > on)
             ):
                 found.append(_Finding("HO-03", False, None))
-        return found
+        return found + self._red_list(code, on, "ORG_HR")
 
     def _supplier(self, code: str, on: dt.date) -> list[_Finding]:
         found = []
         registered = self.by["procurement/suppliers.jsonl"].get(code, [])
-        if not registered or registered[0]["registration_status"] != "ACTIVE":
-            found.append(_Finding("PE-02", True, None))
+        # Not registered is no finding (财库〔2019〕38号); suspended or cancelled flags.
+        if registered and registered[0]["registration_status"] in ("SUSPENDED", "CANCELLED"):
+            found.append(_Finding("PE-02", False, None))
         for supplier in registered:
             for bar in supplier["debarments"]:
                 start, end = _day(bar["start_date"]), _day(bar["end_date"])
@@ -989,4 +1027,4 @@ class _Oracle:
                 fired = True
             if not fired and record["category"] != "RED_LIST":
                 found.append(_Finding("PE-06", False, None, disputed))
-        return found
+        return found + self._red_list(code, on, "PROCUREMENT")

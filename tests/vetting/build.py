@@ -20,6 +20,7 @@ from connectors.records import (
     CreditRecord,
     Debarment,
     EnforcementEntry,
+    Honour,
     Investigation,
     MattersReportCheck,
     PurchaserIssue,
@@ -120,6 +121,7 @@ def servant(
     sanctions: Iterable[Sanction] = (),
     investigations: Iterable[Investigation] = (),
     checks: Iterable[MattersReportCheck] = (),
+    honours: Iterable[int] = (),
 ) -> CivilServantFile:
     """A civil servant's file: COMPETENT for 2020..2024 except `grades` (None = missing)."""
     chosen = {year: "COMPETENT" for year in range(2020, 2025)} | dict(grades or {})
@@ -140,7 +142,7 @@ def servant(
         sanctions=tuple(sanctions),
         investigations=tuple(investigations),
         matters_report_checks=tuple(checks),
-        honours=(),
+        honours=tuple(Honour(year, "优秀公务员", "县级") for year in honours),
     )
 
 
@@ -212,12 +214,15 @@ def person(
     file: CivilServantFile | None = None,
     roles: Iterable[BusinessRole] = (),
     restricted: Iterable[str] = (),
+    civil_servant: bool = True,
 ) -> Evidence:
-    """Complete evidence about a person: every source answered."""
+    """Complete evidence about a person: every source answered. A civil servant
+    (`file`, by default `servant()`) unless `civil_servant` is False: then the
+    archive answered that it knows no such person."""
     return Evidence(
         credit=tuple(credit_records),
         court=CourtRecords(tuple(entries), tuple(restrictions)),
-        archive=file if file is not None else servant(),
+        archive=(file or servant()) if civil_servant else None,
         procurement=ProcurementRecords(representative=Representative(PERSON, tuple(roles))),
         restricted=frozenset(restricted),
     )

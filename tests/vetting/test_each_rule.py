@@ -9,6 +9,7 @@ from tests.vetting.build import DAY
 from tests.vetting.windows import WINDOWS, Window
 
 RULE_SET = load_rule_set()
+WEIGHED = {Effect.FLAG: Verdict.FLAGGED, Effect.MERIT: Verdict.CLEAR}
 
 
 def vet(window: Window, on=None, evidence=None) -> Report:
@@ -37,8 +38,8 @@ def test_fires_inside_its_window(window: Window):
     if window.effect is Effect.BAR:
         assert report.verdict is Verdict.INELIGIBLE
         assert report.eligible_from == window.until
-    else:
-        assert report.verdict is Verdict.FLAGGED
+    else:  # a MERIT never changes a verdict
+        assert report.verdict is WEIGHED[window.effect]
         assert report.eligible_from is None
 
 
@@ -70,7 +71,8 @@ def test_a_disputed_record_flags_instead_of_barring(window: Window):
     (finding,) = findings_of(report, window.rule)
     assert finding.disputed
     assert finding.effect is window.effect  # reported as it is, weighed as a FLAG
-    assert report.verdict is Verdict.FLAGGED
+    # ... unless it is a MERIT, which weighs nothing disputed or not.
+    assert report.verdict is (Verdict.CLEAR if window.effect is Effect.MERIT else Verdict.FLAGGED)
     assert report.eligible_from is None
 
 

@@ -159,6 +159,8 @@ def test_red_list_records_never_fire(severity):
         for on in (A, dt.date(A.year, 12, 31)):
             report = evaluate(RULE_SET, entry.purpose, entry.subject, on, evidence)
             assert report.verdict is Verdict.CLEAR, (entry.purpose, org, on)
+            # Only a MERIT reads it (ME-01), for every purpose with a verdict.
+            assert [(f.rule_id, f.effect) for f in report.findings] == [("ME-01", Effect.MERIT)]
 
 
 # --- missing sources -----------------------------------------------------------
@@ -226,10 +228,151 @@ def test_sources_the_purpose_does_not_consult_are_never_read():
             assert (report.verdict, report.missing) == (Verdict.CLEAR, ())
 
 
-def test_an_unregistered_answer_reads_as_not_registered():
-    evidence = dataclasses.replace(b.organisation(), procurement=ProcurementRecords())
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        dataclasses.replace(b.organisation(), procurement=ProcurementRecords()),
+        b.organisation(registered=b.supplier("NOT_REGISTERED")),
+    ],
+    ids=["no-answer", "NOT_REGISTERED"],
+)
+def test_not_being_registered_as_a_supplier_is_no_finding(evidence):
+    # 财库〔2019〕38号: registration may not be a precondition for taking part.
     report = evaluate(RULE_SET, PROCUREMENT, ORG, A, evidence)
-    assert (report.verdict, report.rule_ids) == (Verdict.INELIGIBLE, ("PE-02",))
+    assert (report.verdict, report.findings) == (Verdict.CLEAR, ())
+
+
+@pytest.mark.parametrize("status", ["SUSPENDED", "CANCELLED"])
+def test_a_suspended_or_cancelled_registration_flags(status):
+    report = evaluate(RULE_SET, PROCUREMENT, ORG, A, b.organisation(registered=b.supplier(status)))
+    assert (report.verdict, report.rule_ids) == (Verdict.FLAGGED, ("PE-02",))
+    assert report.findings[0].effect is Effect.FLAG
+    assert report.findings[0].legal_basis.startswith("财库〔2019〕38号")
+
+
+# --- a person the archive does not know (CS-00) --------------------------------
+
+
+@pytest.mark.parametrize("purpose", [CADRE, HONOURS, SELF_CHECK])
+def test_a_person_the_archive_does_not_know_is_flagged_never_clear(purpose):
+    report = evaluate(RULE_SET, purpose, PERSON, A, b.person(civil_servant=False))
+    assert (report.verdict, report.rule_ids) == (Verdict.FLAGGED, ("CS-00",))
+    (finding,) = report.findings
+    assert (finding.effect, finding.until) == (Effect.FLAG, None)
+    assert finding.source is SourceName.ARCHIVE
+    assert finding.record_ref == "ARCHIVE:file:none"
+    assert "凡提必审" in finding.legal_basis
+
+
+@pytest.mark.parametrize("reason", list(Missing))
+def test_an_archive_that_did_not_answer_is_incomplete_not_unknown(reason):
+    report = evaluate(RULE_SET, CADRE, PERSON, A, without(b.person(), SourceName.ARCHIVE, reason))
+    assert (report.verdict, report.findings) == (Verdict.INCOMPLETE, ())
+
+
+def test_an_unknown_person_with_a_bar_is_ineligible():
+    record = b.credit("SERIOUS_DISHONESTY", m(-5), 36, severity="SERIOUS")
+    evidence = b.person(credit_records=[record], civil_servant=False)
+    report = evaluate(RULE_SET, CADRE, PERSON, A, evidence)
+    assert (report.verdict, report.rule_ids) == (Verdict.INELIGIBLE, ("CS-00", "CS-09"))
+    assert report.eligible_from == m(31)
+
+
+def test_honours_of_a_person_needs_no_procurement_answer():
+    evidence = without(b.person(), SourceName.PROCUREMENT, Missing.UNAVAILABLE)
+    report = evaluate(RULE_SET, HONOURS, PERSON, A, evidence)
+    assert (report.verdict, report.missing) == (Verdict.CLEAR, ())
+
+
+# --- HN-01 ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("grade", "verdict", "effect"),
+    [
+        ("NOT_GRADED", Verdict.FLAGGED, Effect.FLAG),
+        ("BASICALLY_COMPETENT", Verdict.INELIGIBLE, Effect.BAR),
+        ("INCOMPETENT", Verdict.INELIGIBLE, Effect.BAR),
+    ],
+)
+def test_hn01_bars_a_weak_grade_and_flags_not_graded(grade, verdict, effect):
+    file = b.servant(grades={2024: grade})
+    report = evaluate(RULE_SET, HONOURS, PERSON, A, b.person(file=file))
+    assert (report.verdict, report.rule_ids) == (verdict, ("HN-01",))
+    assert report.findings[0].effect is effect
+
+
+# --- MERIT ---------------------------------------------------------------------
+
+_RED = b.credit("RED_LIST", m(-6), 36, severity=None, record_id="CR-RED")
+_EXCELLENT = b.servant(grades=dict.fromkeys((2022, 2023, 2024), "EXCELLENT"))
+_MERITED = {
+    "clear": b.person(),
+    "flagged": b.person(restrictions=[b.restriction(m(-1))]),
+    "ineligible": b.person(file=b.servant(sanctions=[b.sanction("GOV_WARNING", m(-1))])),
+    "incomplete": without(b.person(), SourceName.COURT, Missing.UNAVAILABLE),
+}
+
+
+@pytest.mark.parametrize("name", list(_MERITED))
+def test_a_merit_never_changes_a_verdict(name):
+    plain = _MERITED[name]
+    file = plain.archive if not isinstance(plain.archive, Missing) else None
+    assert file is not None
+    merited = dataclasses.replace(
+        plain,
+        credit=(_RED,),
+        archive=dataclasses.replace(
+            file,
+            honours=b.servant(honours=[2024]).honours,
+            assessments=_EXCELLENT.assessments,
+        ),
+    )
+    before = evaluate(RULE_SET, CADRE, PERSON, A, plain)
+    after = evaluate(RULE_SET, CADRE, PERSON, A, merited)
+    assert (after.verdict, after.eligible_from) == (before.verdict, before.eligible_from)
+    merits = [f for f in after.findings if f.effect is Effect.MERIT]
+    assert [(f.rule_id, f.until) for f in merits] == [
+        ("ME-01", m(30)),  # publicity_end + 1 day
+        ("ME-02", dt.date(2028, 1, 1)),
+        ("ME-03", dt.date(2026, 1, 1)),
+    ]
+    assert [f.legal_basis for f in merits] == [RULE_SET.rule(f.rule_id).basis for f in merits]
+
+
+def test_a_restricted_red_list_merit_is_decide_only():
+    red = dataclasses.replace(_RED, disclosure="RESTRICTED")
+    evidence = b.person(credit_records=[red], restricted=[record_ref(red)])
+    (finding,) = evaluate(RULE_SET, HONOURS, PERSON, A, evidence).findings
+    assert (finding.rule_id, finding.restricted) == ("ME-01", True)
+
+
+def test_me02_counts_the_latest_honour_of_the_last_three_years():
+    def merit(years: list[int]) -> list[tuple[str, dt.date | None]]:
+        file = b.servant(honours=years)
+        report = evaluate(RULE_SET, HONOURS, PERSON, A, b.person(file=file))
+        return [(f.rule_id, f.until) for f in report.findings]
+
+    assert merit([2021]) == []  # asOf.year - 4
+    assert merit([2022]) == [("ME-02", dt.date(2026, 1, 1))]
+    assert merit([2022, 2024]) == [("ME-02", dt.date(2028, 1, 1))]
+    assert merit([2026]) == []  # not yet awarded on the as-of date
+    ref = evaluate(RULE_SET, HONOURS, PERSON, A, b.person(file=b.servant(honours=[2023])))
+    assert ref.findings[0].record_ref == "ARCHIVE:honour:P-9/2023"
+
+
+@pytest.mark.parametrize(
+    ("grades", "fires"),
+    [
+        ({2022: "EXCELLENT", 2023: "EXCELLENT", 2024: "EXCELLENT"}, True),
+        ({2022: "EXCELLENT", 2023: "EXCELLENT", 2024: "COMPETENT"}, False),
+        ({2022: "EXCELLENT", 2023: "EXCELLENT", 2024: None}, False),
+        ({2021: "EXCELLENT", 2022: "EXCELLENT", 2023: "EXCELLENT"}, False),
+    ],
+)
+def test_me03_needs_excellent_in_each_of_the_last_three_years(grades, fires):
+    report = evaluate(RULE_SET, CADRE, PERSON, A, b.person(file=b.servant(grades=grades)))
+    assert report.rule_ids == (("ME-03",) if fires else ())
 
 
 # --- what a report carries -----------------------------------------------------
@@ -275,6 +418,9 @@ def test_self_check_judges_as_cadre_selection_and_procurement():
     assert person.rule_ids == ("CS-06",)
     org = dataclasses.replace(b.organisation(registered=b.supplier("SUSPENDED")), archive=None)
     assert evaluate(RULE_SET, SELF_CHECK, ORG, A, org).rule_ids == ("PE-02",)
+    # A person the archive does not know checks itself as a cadre selection would see it.
+    unknown = evaluate(RULE_SET, SELF_CHECK, PERSON, A, b.person(civil_servant=False))
+    assert unknown.rule_ids == ("CS-00",)
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 
 from schema.in_force import SANCTION_MONTHS, sanction_until
 from schema.purposes import sources_for
-from schema.types import Purpose, SubjectKind
+from schema.types import Purpose, SourceName, SubjectKind
 from schema.vetting import (
     RuleSetError,
     Verdict,
@@ -64,33 +64,74 @@ def ids(*names: str) -> set[str]:
     return set(names)
 
 
+CADRE_RULES = {f"CS-{n:02d}" for n in range(13)} | ids("ME-01", "ME-02", "ME-03")
+PROCUREMENT_RULES = {f"PE-{n:02d}" for n in range(1, 7)} | ids("ME-01")
+
+
 def test_the_shipped_rule_set_has_every_rule_of_the_domain():
-    expected = {f"CS-{n:02d}" for n in range(1, 13)} | {"HN-01", "HO-01", "HO-02", "HO-03"}
-    expected |= {f"PE-{n:02d}" for n in range(1, 7)}
-    assert [r.id for r in RULE_SET.rules] == sorted(expected)
-    assert RULE_SET.version
+    expected = {f"CS-{n:02d}" for n in range(13)} | {"HN-01", "HO-01", "HO-02", "HO-03"}
+    expected |= {f"PE-{n:02d}" for n in range(1, 7)} | {"ME-01", "ME-02", "ME-03"}
+    assert sorted(r.id for r in RULE_SET.rules) == sorted(expected)
+    assert RULE_SET.version == "2026.1"
     assert all(rule.basis.strip() for rule in RULE_SET.rules)
+    # Settled on 2026-12-07: no provisional bases are left.
+    assert all(rule.note is None for rule in RULE_SET.rules)
+
+
+@pytest.mark.parametrize(
+    ("rule", "basis"),
+    [
+        ("CS-00", "凡提必审"),
+        ("CS-10", "国办发〔2020〕49号"),
+        ("PE-02", "财库〔2019〕38号"),
+        ("PE-06", "财库〔2016〕125号"),
+        ("ME-01", "国发〔2016〕33号"),
+        ("ME-02", "公务员奖励规定"),
+        ("ME-03", "公务员考核规定"),
+    ],
+)
+def test_legal_bases_are_the_settled_ones(rule, basis):
+    assert basis in RULE_SET.rule(rule).basis
+
+
+def test_effects_of_the_corrected_and_new_rules():
+    def effects(rule_id: str) -> set[str]:
+        return {clause.effect.name for clause in RULE_SET.rule(rule_id).clauses}
+
+    assert effects("PE-02") == {"FLAG"}
+    assert effects("HN-01") == {"BAR", "FLAG"}
+    assert effects("CS-00") == {"FLAG"}
+    assert effects("ME-01") == effects("ME-02") == effects("ME-03") == {"MERIT"}
+    assert RULE_SET.rule("ME-01").subjects == {PERSON, ORG}
 
 
 @pytest.mark.parametrize(
     ("purpose", "subject", "rules"),
     [
-        (Purpose.CADRE_SELECTION, PERSON, {f"CS-{n:02d}" for n in range(1, 13)}),
+        (Purpose.CADRE_SELECTION, PERSON, CADRE_RULES),
         (
             Purpose.HONOURS,
             PERSON,
-            ids("CS-01", "CS-02", "CS-03", "CS-04", "CS-08", "CS-09", "CS-10", "CS-12", "HN-01"),
+            ids("CS-00", "CS-01", "CS-02", "CS-03", "CS-04", "CS-08", "CS-09", "CS-10", "CS-12")
+            | ids("HN-01", "ME-01", "ME-02", "ME-03"),
         ),
-        (Purpose.HONOURS, ORG, ids("HO-01", "HO-02", "HO-03")),
-        (Purpose.PROCUREMENT_ELIGIBILITY, ORG, {f"PE-{n:02d}" for n in range(1, 7)}),
-        (Purpose.SELF_CHECK, PERSON, {f"CS-{n:02d}" for n in range(1, 13)}),
-        (Purpose.SELF_CHECK, ORG, {f"PE-{n:02d}" for n in range(1, 7)}),
+        (Purpose.HONOURS, ORG, ids("HO-01", "HO-02", "HO-03", "ME-01")),
+        (Purpose.PROCUREMENT_ELIGIBILITY, ORG, PROCUREMENT_RULES),
+        (Purpose.SELF_CHECK, PERSON, CADRE_RULES),
+        (Purpose.SELF_CHECK, ORG, PROCUREMENT_RULES),
     ],
 )
 def test_which_rules_apply_to_which_purpose_and_subject(purpose, subject, rules):
     applicable = RULE_SET.applicable(purpose, subject)
     assert {rule.id for rule in applicable.rules} == rules
     assert applicable.sources == sources_for(purpose, subject)
+
+
+def test_honours_of_a_person_consults_credit_court_and_archive_only():
+    # Settled on 2026-12-07: no HONOURS rule about a person reads procurement.
+    sources = RULE_SET.applicable(Purpose.HONOURS, PERSON).sources
+    assert sources == {SourceName.CREDIT_PLATFORM, SourceName.COURT, SourceName.ARCHIVE}
+    assert sources_for(Purpose.CADRE_SELECTION, PERSON) == set(SourceName)
 
 
 def test_sanction_periods_agree_with_the_in_force_table():
@@ -207,6 +248,13 @@ BROKEN = [
      ('source = "PROCUREMENT"\ncondition = "debarment"',
       'source = "CREDIT_PLATFORM"\ncondition = "credit_record"\nmin_fine = 2000000.0'),
      r"'min_fine' must be an amount in a string"),
+    ("red-list-bars",
+     ('source = "PROCUREMENT"\ncondition = "debarment"',
+      'source = "CREDIT_PLATFORM"\ncondition = "credit_record"\ncategories = ["RED_LIST"]'),
+     r"when\[1\]: a RED_LIST record never bars or flags \(effect MERIT only\)"),
+    ("unknown-subject-in-list", ('subject = "ORGANIZATION"\neffect',
+                                 'subject = ["ORGANIZATION", "UNIT"]\neffect'),
+     r"rule PE-01: subject: 'UNIT' is not one of PERSON, ORGANIZATION"),
     ("empty-list",
      ('source = "PROCUREMENT"\ncondition = "debarment"',
       'source = "CREDIT_PLATFORM"\ncondition = "credit_record"\ncategories = []'),

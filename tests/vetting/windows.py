@@ -22,7 +22,8 @@ from tests.vetting.build import DAY, A, m
 
 CADRE, HONOURS = Purpose.CADRE_SELECTION, Purpose.HONOURS
 PROCUREMENT = Purpose.PROCUREMENT_ELIGIBILITY
-BAR, FLAG = Effect.BAR, Effect.FLAG
+BAR, FLAG, MERIT = Effect.BAR, Effect.FLAG, Effect.MERIT
+PERSON, ORGANIZATION = SubjectKind.PERSON, SubjectKind.ORGANIZATION
 
 
 @dataclass(frozen=True)
@@ -38,11 +39,13 @@ class Window:
     inside: dt.date = A
     withdrawn: tuple[Evidence, ...] = ()
     disputed: Evidence | None = None
+    kind: SubjectKind | None = None  # by the rule's prefix unless given (ME-01: either)
 
     @property
     def subject(self) -> SubjectKind:
-        person = self.rule[:2] in {"CS", "HN"}
-        return SubjectKind.PERSON if person else SubjectKind.ORGANIZATION
+        if self.kind is not None:
+            return self.kind
+        return PERSON if self.rule[:2] in {"CS", "HN", "ME"} else ORGANIZATION
 
     def __str__(self) -> str:
         return f"{self.rule}/{self.name}"
@@ -125,9 +128,25 @@ def _archive_windows() -> list[Window]:
     for grade in ("BASICALLY_COMPETENT", "INCOMPETENT"):
         graded = b.person(file=b.servant(grades={2024: grade}))
         windows.append(Window(grade, "CS-05", CADRE, graded, BAR, year, next_year, next_year))
-    for grade in ("BASICALLY_COMPETENT", "INCOMPETENT", "NOT_GRADED"):
+    for grade in ("BASICALLY_COMPETENT", "INCOMPETENT"):
         graded = b.person(file=b.servant(grades={2024: grade}))
         windows.append(Window(grade, "HN-01", HONOURS, graded, BAR, year, next_year, next_year))
+    # Not graded has innocent causes: a FLAG, without end, for the year after.
+    graded = b.person(file=b.servant(grades={2024: "NOT_GRADED"}))
+    windows.append(Window("NOT_GRADED", "HN-01", HONOURS, graded, FLAG, year, next_year, None))
+    for purpose in (CADRE, HONOURS):
+        unknown = b.person(civil_servant=False)
+        name = f"not-civil-servant-{purpose.name}"
+        windows.append(Window(name, "CS-00", purpose, unknown, FLAG, None, None, None))
+    for purpose in (CADRE, HONOURS):
+        # An honour of 2022 counts in 2022..2025: until 1 January 2026.
+        honoured = b.person(file=b.servant(honours=[2022]))
+        name = f"honour-2022-{purpose.name}"
+        first = dt.date(2022, 1, 1)
+        windows.append(Window(name, "ME-02", purpose, honoured, MERIT, first, next_year, next_year))
+        excellent = b.person(file=b.servant(grades=dict.fromkeys((2022, 2023, 2024), "EXCELLENT")))
+        name = f"EXCELLENT-2022..2024-{purpose.name}"
+        windows.append(Window(name, "ME-03", purpose, excellent, MERIT, year, next_year, next_year))
     not_graded = b.person(file=b.servant(grades={2024: "NOT_GRADED"}))
     windows.append(
         Window("Y-1-NOT_GRADED", "CS-06", CADRE, not_graded, FLAG, year, dt.date(2028, 1, 1), None)
@@ -204,9 +223,11 @@ def _credit_window(
     *,
     free: dt.date | None = None,
     inside: dt.date = A,
+    org: bool | None = None,
 ) -> Window:
-    """`free` defaults to publicity end + 1; a BAR's until is `free`, a FLAG has none."""
-    org = rule[:2] in {"HO", "PE"}
+    """`free` defaults to publicity end + 1; a BAR's or MERIT's until is `free`, a FLAG
+    has none. `org` by the rule's prefix unless given."""
+    org = rule[:2] in {"HO", "PE"} if org is None else org
     make = b.organisation if org else b.person
     planted = record()
     assert planted.publicity_end is not None
@@ -221,10 +242,11 @@ def _credit_window(
         effect,
         planted.decision_date,
         free,
-        free if effect is BAR else None,
+        None if effect is FLAG else free,
         inside,
         withdrawn,
         disputed,
+        ORGANIZATION if org else PERSON,
     )
 
 
@@ -277,6 +299,10 @@ def _credit_windows() -> list[Window]:
         _credit_window("ADMIN_PENALTY-WARNING", "PE-06", pe, warning, FLAG),
         _credit_window("fine-below-threshold", "PE-06", pe, below, FLAG),
     ]
+    for purpose, org in ((CADRE, False), (HONOURS, False), (HONOURS, True), (pe, True)):
+        red = _credit("RED_LIST", m(-6), 36, severity=None, org=org)
+        name = f"RED_LIST-{'org' if org else 'person'}-{purpose.name}"
+        windows.append(_credit_window(name, "ME-01", purpose, red, MERIT, org=org))
     return windows
 
 
@@ -300,9 +326,9 @@ def _procurement_windows() -> list[Window]:
     debarred = b.organisation(registered=b.supplier(debarments=[b.debarment(start, end)]))
     free = end + DAY
     windows.append(Window("debarment", "PE-01", PROCUREMENT, debarred, BAR, start, free, free))
-    for status in ("SUSPENDED", "CANCELLED", "NOT_REGISTERED"):
-        barred = b.organisation(registered=b.supplier(status))
-        windows.append(Window(status, "PE-02", PROCUREMENT, barred, BAR, None, None, None))
+    for status in ("SUSPENDED", "CANCELLED"):  # NOT_REGISTERED fires nothing (test_engine)
+        checked = b.organisation(registered=b.supplier(status))
+        windows.append(Window(status, "PE-02", PROCUREMENT, checked, FLAG, None, None, None))
     penalised = m(-10)
     broke = b.organisation(registered=b.supplier(violations=[b.violation(penalised)]))
     until = m(36, penalised)
