@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit install clean
+.PHONY: demo test lint typecheck unit install clean audit-tools
 
 demo: $(STAMP)
 	$(BIN)/credgate demo
@@ -21,8 +21,23 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) audit-tools
 	$(BIN)/pytest
+
+# graphql-http's GraphQL-over-HTTP audits run under Node (tests/http); without npm the
+# audit test is skipped, saying why.
+AUDIT_TOOLS := tests/http/node_modules/.installed
+
+audit-tools:
+	@if command -v npm >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory $(AUDIT_TOOLS); \
+	else \
+	  echo "npm not found: the GraphQL-over-HTTP audit (tests/http) will be skipped"; \
+	fi
+
+$(AUDIT_TOOLS): tests/http/package.json tests/http/package-lock.json
+	cd tests/http && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 install: $(STAMP)
 
@@ -34,4 +49,4 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache tests/http/node_modules

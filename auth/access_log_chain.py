@@ -1,39 +1,43 @@
 """The access log's hash chains: how an entry is hashed, and how a log is verified.
 
 Every writer process keeps its own chain (`chain_id`, random per `AccessLog`),
-numbered 1, 2, 3, ... without gaps. An entry's `hash` is SHA-256 over the
-canonical serialisation of everything stored for it — its fields, its report
-rows, `chain_id`, `seq` and `prev_hash` (the previous entry's hash, or
-`GENESIS` for seq 1) — as sorted-key compact JSON in UTF-8.
+numbered 1, 2, 3, ... without gaps. An entry's `hash` is HMAC-SHA256, under
+the chain key kept outside the database (`access_log_seal`), of the canonical
+serialisation of everything stored for it — its fields, its report rows,
+`chain_id`, `seq` and `prev_hash` (the previous entry's hash, or `GENESIS` for
+seq 1) — as sorted-key compact JSON in UTF-8.
 
 Each chain also has a head record (last seq and hash) updated in the same
-commit as its entries. What verification can and cannot see:
+commit as its entries, and signed checkpoints outside the database. What
+verification sees:
 
-- an edited field or report row: the entry's hash no longer matches (EDITED);
-- an edit whose hash was recomputed: the next entry's `prev_hash`, or the head
-  record for the last entry, no longer matches (EDITED, at the link);
+- an edited field or report row, or an inserted entry: its hash does not
+  match (EDITED) — and without the key no hash can be recomputed to match;
 - a deleted entry in the middle or at the start: a seq gap (MISSING);
 - deleted entries at the end of a chain: the head record names a later seq
-  (MISSING) — a pure chain could not see this;
+  (MISSING); with the head record moved back too, or an older copy of the
+  database restored, the last checkpoint names a later seq (MISSING);
+- a chain deleted with its head record: its checkpoint names it (MISSING);
 - two entries swapped (or one moved): the entry's hash is valid only for
   another seq (REORDERED, naming the seq it was written as);
-- NOT detectable: a whole chain deleted together with its head record, or a
-  consistent rewrite by someone who recomputes every hash and the head. Against
-  those, keep the database account append-only (the tables' guard triggers,
-  no UPDATE/DELETE grant) and copy `VerifyReport.heads` somewhere else now and
-  then: a later verify that no longer reaches those heads shows the loss.
+- an entry whose hash is the unkeyed SHA-256 of earlier releases: refused
+  as EDITED, saying so (see docs/decisions.md, "Security hardening").
+What is NOT seen: anything after the last checkpoint that is cut together
+with the head record; checkpoints bound that window.
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
+import hmac
 import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from .access_log_entry import Entry, ReportRow
+from .access_log_seal import Checkpoint
 
 __all__ = [
     "GENESIS",
@@ -85,6 +89,7 @@ class BreakKind(enum.StrEnum):
     EDITED = "edited"
     MISSING = "missing"
     REORDERED = "reordered"
+    FORGED = "forged checkpoint"
 
 
 @dataclass(frozen=True)
@@ -136,8 +141,17 @@ def _report_payload(report: ReportRow) -> dict[str, object]:
     }
 
 
-def entry_hash(chain_id: str, seq: int, prev_hash: str, entry: Entry) -> str:
-    """SHA-256 (hex) of the canonical serialisation of everything stored for an entry."""
+def entry_hash(key: bytes, chain_id: str, seq: int, prev_hash: str, entry: Entry) -> str:
+    """HMAC-SHA256 (hex) under `key` of the canonical serialisation of an entry."""
+    return hmac.new(key, _canonical(chain_id, seq, prev_hash, entry), hashlib.sha256).hexdigest()
+
+
+def _unkeyed_hash(chain_id: str, seq: int, prev_hash: str, entry: Entry) -> str:
+    """The plain SHA-256 earlier releases stored, recognised only to name it."""
+    return hashlib.sha256(_canonical(chain_id, seq, prev_hash, entry)).hexdigest()
+
+
+def _canonical(chain_id: str, seq: int, prev_hash: str, entry: Entry) -> bytes:
     payload = {
         "chain_id": chain_id,
         "seq": seq,
@@ -161,35 +175,40 @@ def entry_hash(chain_id: str, seq: int, prev_hash: str, entry: Entry) -> str:
         ],
     }
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return canonical.encode("utf-8")
 
 
 def chain_entries(
-    chain_id: str, first_seq: int, prev_hash: str, entries: Sequence[Entry]
+    key: bytes, chain_id: str, first_seq: int, prev_hash: str, entries: Sequence[Entry]
 ) -> list[ChainedEntry]:
     """`entries` linked onto a chain whose next seq is `first_seq`."""
     chained: list[ChainedEntry] = []
     for seq, entry in enumerate(entries, start=first_seq):
-        digest = entry_hash(chain_id, seq, prev_hash, entry)
+        digest = entry_hash(key, chain_id, seq, prev_hash, entry)
         chained.append(ChainedEntry(chain_id, seq, prev_hash, digest, entry))
         prev_hash = digest
     return chained
 
 
 def verify_chains(
-    rows: Iterable[ChainedEntry | UnreadableEntry], heads: Mapping[str, ChainHead]
+    rows: Iterable[ChainedEntry | UnreadableEntry],
+    heads: Mapping[str, ChainHead],
+    key: bytes,
+    checkpoints: Mapping[str, Checkpoint],
 ) -> VerifyReport:
-    """Walk `rows` (ordered by chain_id, seq) against the head records.
+    """Walk `rows` (ordered by chain_id, seq) against the head records and the
+    last signed checkpoint of each chain.
 
     Chains are checked in chain_id order, including chains that have a head
-    record but no entries left; the walk stops at the first broken link.
+    record or a checkpoint but no entries left; the walk stops at the first
+    broken link.
     """
     by_chain: Iterator[tuple[str, Iterator[ChainedEntry | UnreadableEntry]]] = itertools.groupby(
         rows, key=lambda row: row.chain_id
     )
-    # Chains with a head but no rows must be reported in their chain_id turn too.
-    head_ids = iter(sorted(heads))
-    next_head_id = next(head_ids, None)
+    # Chains with a head or a checkpoint but no rows are reported in their chain_id turn too.
+    known_ids = iter(sorted({*heads, *checkpoints}))
+    next_known = next(known_ids, None)
     chains = entries = 0
     intact: list[ChainHead] = []
 
@@ -198,66 +217,102 @@ def verify_chains(
     ) -> BrokenLink | None:
         nonlocal chains, entries
         chains += 1
-        checked, broken = _check_chain(chain_id, chain_rows, heads.get(chain_id))
+        checked, broken = _Chain(
+            chain_id, key, heads.get(chain_id), checkpoints.get(chain_id)
+        ).check(chain_rows)
         entries += checked
         if broken is None and chain_id in heads:
             intact.append(heads[chain_id])
         return broken
 
     for chain_id, chain_rows in by_chain:
-        while next_head_id is not None and next_head_id <= chain_id:
-            if next_head_id < chain_id and (broken := check(next_head_id, ())):
+        while next_known is not None and next_known <= chain_id:
+            if next_known < chain_id and (broken := check(next_known, ())):
                 return VerifyReport(chains, entries, broken)
-            next_head_id = next(head_ids, None)
+            next_known = next(known_ids, None)
         if broken := check(chain_id, chain_rows):
             return VerifyReport(chains, entries, broken)
-    while next_head_id is not None:
-        if broken := check(next_head_id, ()):
+    while next_known is not None:
+        if broken := check(next_known, ()):
             return VerifyReport(chains, entries, broken)
-        next_head_id = next(head_ids, None)
+        next_known = next(known_ids, None)
     return VerifyReport(chains, entries, None, tuple(intact))
 
 
-def _check_chain(
-    chain_id: str, rows: Iterable[ChainedEntry | UnreadableEntry], head: ChainHead | None
-) -> tuple[int, BrokenLink | None]:
-    """(entries checked, the first broken link or None) for one chain's rows."""
-    expected_seq, expected_prev = 1, GENESIS
-    checked = 0
+class _Chain:
+    """One chain's walk: its rows against its head record and its last checkpoint."""
 
-    def broken(seq: int, kind: BreakKind, detail: str) -> tuple[int, BrokenLink]:
-        return checked, BrokenLink(chain_id, seq, kind, detail)
+    def __init__(
+        self, chain_id: str, key: bytes, head: ChainHead | None, checkpoint: Checkpoint | None
+    ) -> None:
+        self.chain_id = chain_id
+        self.key = key
+        self.head = head
+        self.checkpoint = checkpoint
+        self.checked = 0
 
-    for row in rows:
-        # The primary key (chain_id, seq) and the ORDER BY make seq strictly
-        # increasing: a larger seq than expected is a gap, a smaller one can
-        # only be a row numbered outside the chain (0 or negative).
-        if row.seq > expected_seq:
-            return broken(expected_seq, BreakKind.MISSING, _gap(expected_seq, row.seq - 1))
-        if isinstance(row, UnreadableEntry):
-            detail = f"its stored fields cannot be read ({row.reason})"
-            return broken(row.seq, BreakKind.EDITED, detail)
-        if row.seq < expected_seq:
-            detail = f"seq {row.seq} is outside the chain's numbering"
-            return broken(row.seq, BreakKind.EDITED, detail)
-        if entry_hash(chain_id, row.seq, row.prev_hash, row.entry) != row.hash:
-            last_seq = max(head.seq if head else 0, row.seq)
-            written_as = _written_as(row, last_seq)
-            if written_as is not None:
-                detail = f"the entry stored at seq {row.seq} was written as seq {written_as}"
-                return broken(row.seq, BreakKind.REORDERED, detail)
-            return broken(row.seq, BreakKind.EDITED, "its content does not match its hash")
-        if row.prev_hash != expected_prev:
-            detail = (
-                "its prev_hash is not the chain's start"
-                if row.seq == 1
-                else f"its prev_hash does not match the hash of seq {row.seq - 1}: "
-                "one of the two was rewritten with a recomputed hash"
+    def broken(self, seq: int, kind: BreakKind, detail: str) -> tuple[int, BrokenLink]:
+        return self.checked, BrokenLink(self.chain_id, seq, kind, detail)
+
+    def check(
+        self, rows: Iterable[ChainedEntry | UnreadableEntry]
+    ) -> tuple[int, BrokenLink | None]:
+        """(entries checked, the first broken link or None)."""
+        expected_seq, expected_prev = 1, GENESIS
+        checkpoint = self.checkpoint
+        for row in rows:
+            # The primary key (chain_id, seq) and the ORDER BY make seq strictly
+            # increasing: a larger seq than expected is a gap, a smaller one can
+            # only be a row numbered outside the chain (0 or negative).
+            if row.seq > expected_seq:
+                return self.broken(expected_seq, BreakKind.MISSING, _gap(expected_seq, row.seq - 1))
+            if isinstance(row, UnreadableEntry):
+                detail = f"its stored fields cannot be read ({row.reason})"
+                return self.broken(row.seq, BreakKind.EDITED, detail)
+            if row.seq < expected_seq:
+                detail = f"seq {row.seq} is outside the chain's numbering"
+                return self.broken(row.seq, BreakKind.EDITED, detail)
+            if entry_hash(self.key, self.chain_id, row.seq, row.prev_hash, row.entry) != row.hash:
+                return self.broken(row.seq, *self._mismatch(row))
+            if row.prev_hash != expected_prev:
+                detail = (
+                    "its prev_hash is not the chain's start"
+                    if row.seq == 1
+                    else f"its prev_hash does not match the hash of seq {row.seq - 1}"
+                )
+                return self.broken(row.seq, BreakKind.EDITED, detail)
+            if checkpoint is not None and row.seq == checkpoint.seq and row.hash != checkpoint.hash:
+                detail = "its hash is not the one its signed checkpoint names"
+                return self.broken(row.seq, BreakKind.EDITED, detail)
+            self.checked += 1
+            expected_seq, expected_prev = row.seq + 1, row.hash
+        last = expected_seq - 1
+        if checkpoint is not None and checkpoint.seq > last:
+            if last == 0 and self.head is None:
+                detail = (
+                    f"the chain, checkpointed at seq {checkpoint.seq} on {checkpoint.at}, "
+                    "is gone with its head record"
+                )
+            else:
+                detail = (
+                    f"{_gap(last + 1, checkpoint.seq)}: the chain ends before its "
+                    f"checkpoint of {checkpoint.at}"
+                )
+            return self.checked, BrokenLink(self.chain_id, last + 1, BreakKind.MISSING, detail)
+        return self.checked, _check_head(self.chain_id, last, expected_prev, self.head)
+
+    def _mismatch(self, row: ChainedEntry) -> tuple[BreakKind, str]:
+        if _unkeyed_hash(self.chain_id, row.seq, row.prev_hash, row.entry) == row.hash:
+            return BreakKind.EDITED, (
+                "its hash has no chain key (written before keyed chains, or recomputed "
+                "without the key): verify such a log with the release that wrote it"
             )
-            return broken(row.seq, BreakKind.EDITED, detail)
-        checked += 1
-        expected_seq, expected_prev = row.seq + 1, row.hash
-    return checked, _check_head(chain_id, expected_seq - 1, expected_prev, head)
+        last_seq = max(self.head.seq if self.head else 0, row.seq)
+        written_as = _written_as(self.key, row, last_seq)
+        if written_as is not None:
+            detail = f"the entry stored at seq {row.seq} was written as seq {written_as}"
+            return BreakKind.REORDERED, detail
+        return BreakKind.EDITED, "its content does not match its hash"
 
 
 def _check_head(
@@ -283,7 +338,7 @@ def _gap(first: int, last: int) -> str:
     return f"entries seq {first}..{last} are absent"
 
 
-def _written_as(row: ChainedEntry, last_seq: int) -> int | None:
+def _written_as(key: bytes, row: ChainedEntry, last_seq: int) -> int | None:
     """The seq under which the row's content hashes to its stored hash, if any.
 
     Searched outwards from the row's own place, since moved rows usually sit
@@ -293,7 +348,7 @@ def _written_as(row: ChainedEntry, last_seq: int) -> int | None:
         for seq in (row.seq - distance, row.seq + distance):
             if (
                 1 <= seq <= last_seq
-                and entry_hash(row.chain_id, seq, row.prev_hash, row.entry) == row.hash
+                and entry_hash(key, row.chain_id, seq, row.prev_hash, row.entry) == row.hash
             ):
                 return seq
     return None

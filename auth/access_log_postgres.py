@@ -273,10 +273,17 @@ def read_postgres_log(dsn: str) -> Iterator[LogSnapshot]:
                 row["chain_id"]: ChainHead(**_head_fields(row))
                 for row in connection.execute(_SELECT_HEAD).fetchall()
             }
-            # A server-side cursor: the log is walked without being held in memory.
-            with connection.cursor(name="access_log_verify") as cursor:
-                cursor.itersize = 2_000
-                cursor.execute(verify_sql('COLLATE "C"'))  # byte order, as Python sorts
-                yield LogSnapshot(heads, assemble(cursor, _CODEC))
+            # Server-side cursors: the log is walked without being held in memory.
+            entries_sql, reports_sql = verify_sql('COLLATE "C"')  # byte order, as Python sorts
+            with (
+                connection.cursor(name="access_log_verify") as entries,
+                connection.cursor(name="access_log_verify_reports") as reports,
+            ):
+                # Rows per round trip: an entry may hold thousands of subjects, a
+                # report row a few ids.
+                entries.itersize, reports.itersize = 50, 2_000
+                entries.execute(entries_sql)
+                reports.execute(reports_sql)
+                yield LogSnapshot(heads, assemble(entries, reports, _CODEC))
     except psycopg.Error as exc:
         raise AccessLogUnreadable(f"cannot read the access log: {exc}") from exc

@@ -277,8 +277,11 @@ def read_sqlite_log(path: Path) -> Iterator[LogSnapshot]:
             # so a writer committing meanwhile cannot make them disagree.
             connection.execute("BEGIN")
             heads = {row[0]: ChainHead(*row) for row in connection.execute(_SELECT_HEAD).fetchall()}
-            rows = (dict(row) for row in connection.execute(verify_sql("")))
-            yield LogSnapshot(heads, assemble(rows, _CODEC))
+            entries_sql, reports_sql = verify_sql("")
+            # Two cursors of the same read transaction, each read as it is walked.
+            entries = (dict(row) for row in connection.execute(entries_sql))
+            reports = (dict(row) for row in connection.cursor().execute(reports_sql))
+            yield LogSnapshot(heads, assemble(entries, reports, _CODEC))
         finally:
             connection.close()
     except sqlite3.Error as exc:

@@ -7,6 +7,11 @@
     LogStore.report(report_id)  one stored report row
     LogSnapshot                 a consistent read of heads and rows, for verify
 
+Verify reads entries and report rows as two streams in the same order
+(chain_id in byte order, seq, report_id) and merges them, so it holds one
+entry and its report rows at a time, whatever the size of the log or of an
+entry (a join would copy an entry's lists into each of its report rows).
+
 Three tables, the same in SQLite (`access_log_sqlite`) and PostgreSQL
 (`access_log_postgres`): `access_log` (one row per entry, key (chain_id, seq)),
 `access_log_reports` (key report_id, pointing at its entry) and
@@ -20,7 +25,6 @@ times ISO text (+08:00, microseconds) and timestamptz; each backend passes a
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -75,11 +79,6 @@ REPORT_COLUMNS = (
     "as_of",
     "verdict",
     "credit_record_ids",
-)
-# The report columns the verify join reads, prefixed `r_` there since actor and
-# purpose are columns of both tables.
-_JOINED_REPORT_COLUMNS = tuple(
-    column for column in REPORT_COLUMNS if column not in ("chain_id", "seq")
 )
 
 
@@ -173,14 +172,13 @@ def search_sql(
     )
 
 
-def verify_sql(collate: str) -> str:
-    """Every entry joined with its report rows, in chain order (`collate`: byte order)."""
-    entry = ", ".join(f"e.{column}" for column in ENTRY_COLUMNS)
-    reports = ", ".join(f"r.{column} AS r_{column}" for column in _JOINED_REPORT_COLUMNS)
+def verify_sql(collate: str) -> tuple[str, str]:
+    """Every entry, and every report row, each in chain order (`collate`: byte order)."""
     return (
-        f"SELECT {entry}, {reports} FROM access_log e "  # noqa: S608
-        "LEFT JOIN access_log_reports r ON r.chain_id = e.chain_id AND r.seq = e.seq "
-        f"ORDER BY e.chain_id {collate}, e.seq, r.report_id"
+        f"SELECT {', '.join(ENTRY_COLUMNS)} FROM access_log "  # noqa: S608
+        f"ORDER BY chain_id {collate}, seq",
+        f"SELECT {', '.join(REPORT_COLUMNS)} FROM access_log_reports "  # noqa: S608
+        f"ORDER BY chain_id {collate}, seq, report_id",
     )
 
 
@@ -237,16 +235,16 @@ def _integer(value: object) -> int:
     return value
 
 
-def report_from_row(row: Mapping[str, object], codec: Codec, prefix: str = "") -> ReportRow:
-    """A report row read back; `prefix` names its columns in a join."""
+def report_from_row(row: Mapping[str, object], codec: Codec) -> ReportRow:
+    """A report row read back."""
     return ReportRow(
-        report_id=_text(row[f"{prefix}report_id"]),
-        actor=_text(row[f"{prefix}actor"]),
-        subject=_text(row[f"{prefix}subject"]),
-        purpose=_text(row[f"{prefix}purpose"]),
-        as_of=codec.date(row[f"{prefix}as_of"]),
-        verdict=_text(row[f"{prefix}verdict"]),
-        credit_record_ids=codec.strings(row[f"{prefix}credit_record_ids"]),
+        report_id=_text(row["report_id"]),
+        actor=_text(row["actor"]),
+        subject=_text(row["subject"]),
+        purpose=_text(row["purpose"]),
+        as_of=codec.date(row["as_of"]),
+        verdict=_text(row["verdict"]),
+        credit_record_ids=codec.strings(row["credit_record_ids"]),
     )
 
 
@@ -279,24 +277,60 @@ def entry_from_row(
 
 
 def assemble(
-    rows: Iterable[Mapping[str, object]], codec: Codec
+    entries: Iterable[Mapping[str, object]],
+    reports: Iterable[Mapping[str, object]],
+    codec: Codec,
 ) -> Iterator[ChainedEntry | UnreadableEntry]:
-    """Group the verify join's rows (one per entry x report) back into entries."""
-    for (chain_id, seq), group in itertools.groupby(
-        rows, key=lambda row: (row["chain_id"], row["seq"])
-    ):
-        joined = list(group)
+    """Merge the two verify streams back into entries, one entry at a time.
+
+    A report row whose entry is gone is passed over: the entry's absence is
+    what verification reports (a gap, or a head that names it)."""
+    pending = _Reports(reports)
+    for row in entries:
+        place = _place(row)
         try:
-            reports = [
-                report_from_row(row, codec, prefix="r_")
-                for row in joined
-                if row["r_report_id"] is not None
-            ]
-            yield entry_from_row(joined[0], codec, reports)
+            found = [] if place is None else pending.take(place)
+            yield entry_from_row(row, codec, [report_from_row(r, codec) for r in found])
         except (ValueError, TypeError) as exc:
-            # Only SQLite's loose typing lets a seq be anything but an integer.
-            place = seq if isinstance(seq, int) and not isinstance(seq, bool) else 0
-            yield UnreadableEntry(str(chain_id), place, str(exc))
+            seq = place[1] if place is not None else 0
+            yield UnreadableEntry(str(row["chain_id"]), seq, str(exc))
+
+
+_Place = tuple[str, int]
+
+
+def _place(row: Mapping[str, object]) -> _Place | None:
+    """(chain_id, seq), or None when SQLite's loose typing let either be something else."""
+    chain_id, seq = row["chain_id"], row["seq"]
+    if isinstance(chain_id, str) and isinstance(seq, int) and not isinstance(seq, bool):
+        return chain_id, seq
+    return None
+
+
+class _Reports:
+    """The report-row stream, read up to the entry being assembled."""
+
+    def __init__(self, rows: Iterable[Mapping[str, object]]) -> None:
+        self._rows = iter(rows)
+        self._next: tuple[_Place, Mapping[str, object]] | None = None
+        self._advance()
+
+    def _advance(self) -> None:
+        for row in self._rows:
+            place = _place(row)
+            if place is not None:
+                self._next = place, row
+                return
+        self._next = None
+
+    def take(self, place: _Place) -> list[Mapping[str, object]]:
+        """The report rows of the entry at `place` (rows of earlier places are passed over)."""
+        found = []
+        while self._next is not None and self._next[0] <= place:
+            if self._next[0] == place:
+                found.append(self._next[1])
+            self._advance()
+        return found
 
 
 def china_time(value: dt.datetime) -> dt.datetime:

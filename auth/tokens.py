@@ -20,7 +20,16 @@ Checks, in order: size and shape; the header's `alg` (RS256/ES256 only: never
 of skew (done here, since PyJWT reads the system clock and tests need another);
 then the claims that become the `Principal`: unknown role names are ignored, but
 at least one known role is required; `unit` and `id_number` must be valid
-identifiers. `iat` is informational and not checked.
+identifiers.
+
+Lifetime: a token may live at most `max_lifetime_s` (`[auth]
+max_token_lifetime_s`, 12 h by default): `exp - iat` when it has an `iat`,
+and in every case `exp - now` (within `leeway_s`), so neither a far `exp`
+nor a future `iat` makes a token that never ends.
+
+Duplicate names: JSON lets a name appear twice and parsers disagree on which
+one wins (PyJWT keeps the last). A token whose header or claims name anything
+twice (`roles` above all) is refused, whichever copy would have won.
 
 A verified token is remembered (at most `VERIFIED_TOKENS`, the oldest forgotten
 first), so a caller's next request skips the signature check — that check is
@@ -33,6 +42,7 @@ in full again.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import math
@@ -65,6 +75,7 @@ __all__ = [
 ALGORITHMS = ("RS256", "ES256")
 MAX_TOKEN_CHARS = 8_192
 VERIFIED_TOKENS = 10_000  # tokens remembered as verified, oldest forgotten first
+MAX_LIFETIME_S = 12 * 3600.0
 _REQUIRED_CLAIMS = ["exp", "iss", "aud", "sub", "roles"]
 _ROLE_NAMES = frozenset(role.value for role in Role)
 
@@ -284,11 +295,13 @@ class TokenVerifier:
         clock: Callable[[], float] | None = None,
         cache_s: float = 300.0,
         refetch_interval_s: float = 10.0,
+        max_lifetime_s: float = MAX_LIFETIME_S,
     ) -> None:
         """`clock` returns POSIX seconds (default `time.time`); tests pass their own."""
         self._issuer = issuer
         self._audience = audience
         self._leeway_s = leeway_s
+        self._max_lifetime_s = max_lifetime_s
         self._clock = clock or time.time
         self._ring = _KeyRing(keys, self._clock, cache_s, refetch_interval_s)
         self._verified: dict[str, _Verified] = {}
@@ -302,13 +315,21 @@ class TokenVerifier:
         issuer: str,
         audience: str,
         leeway_s: float = 30.0,
+        max_lifetime_s: float = MAX_LIFETIME_S,
         clock: Callable[[], float] | None = None,
     ) -> TokenVerifier:
         """Build from the `[auth]` values; exactly one of `jwks_url`, `jwks_file` is needed."""
         if bool(jwks_url) == bool(jwks_file):
             raise ValueError("set exactly one of auth.jwks_url and auth.jwks_file")
         source: KeySource = JwksUrl(jwks_url) if jwks_url else JwksFile(jwks_file)
-        return cls(source, issuer=issuer, audience=audience, leeway_s=leeway_s, clock=clock)
+        return cls(
+            source,
+            issuer=issuer,
+            audience=audience,
+            leeway_s=leeway_s,
+            max_lifetime_s=max_lifetime_s,
+            clock=clock,
+        )
 
     async def load_keys(self) -> bool:
         """Read the JWK set now (e.g. at start-up, to report a bad one early).
@@ -341,7 +362,9 @@ class TokenVerifier:
         if key is None:
             raise Unauthenticated("the token's signing key is unknown")
         claims = self._decode(token, key)
+        _refuse_repeated_names(token)
         self._check_times(claims)
+        self._check_lifetime(claims)
         principal = principal_from_claims(claims)
         self._remember(token, kid, claims, principal)
         return principal
@@ -386,6 +409,36 @@ class TokenVerifier:
             raise Unauthenticated("the token has expired")
         if "nbf" in claims and _numeric_date(claims, "nbf") > now + self._leeway_s:
             raise Unauthenticated("the token is not valid yet")
+
+    def _check_lifetime(self, claims: Mapping[str, Any]) -> None:
+        exp = _numeric_date(claims, "exp")
+        issued = _numeric_date(claims, "iat") if "iat" in claims else None
+        too_long = (issued is not None and exp - issued > self._max_lifetime_s) or (
+            exp - self._clock() > self._max_lifetime_s + self._leeway_s
+        )
+        if too_long:
+            raise Unauthenticated("the token lives longer than this service accepts")
+
+
+def _refuse_repeated_names(token: str) -> None:
+    """Unauthenticated when the token's header or claims name anything twice."""
+    for segment in token.split(".")[:2]:
+        text = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        try:
+            json.loads(text, object_pairs_hook=_distinct_names)
+        except _RepeatedName:
+            raise Unauthenticated("the token names a claim or header field twice") from None
+
+
+class _RepeatedName(ValueError):
+    pass
+
+
+def _distinct_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    names = dict(pairs)
+    if len(names) != len(pairs):
+        raise _RepeatedName
+    return names
 
 
 def _numeric_date(claims: Mapping[str, Any], name: str) -> float:

@@ -28,7 +28,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from auth.access_log import DEFAULT_MAX_BATCH, Entry, open_access_log
+from auth.access_log import DEFAULT_MAX_BATCH, Entry, Seal, open_access_log
 
 _DEFAULT_POSTGRES = os.environ.get(
     "CREDGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -53,7 +53,8 @@ def _entry(n: int) -> Entry:
 
 
 async def _measure(dsn: str, max_batch: int, seconds: float, concurrency: int) -> str:
-    async with await open_access_log(dsn, max_batch=max_batch) as log:
+    seal = Seal(chain_key=b"benchmark chain key, not a secret")
+    async with await open_access_log(dsn, seal, max_batch=max_batch) as log:
         numbers = itertools.count()
         done = 0
         stop_at = time.perf_counter() + seconds

@@ -61,9 +61,11 @@ from .common import (
 from .load import LoadResult, http_request, run_load
 from .throughput import RATE, py_spy, summarise
 
+# An hr_officer is not granted records no longer in force (`includeInactive`).
 PERSON = (
     "query Person($id: String!) {"
-    " person(idNumber: $id, purpose: CADRE_SELECTION) { ...PersonRecords } }\n" + PERSON_FIELDS
+    " person(idNumber: $id, purpose: CADRE_SELECTION) { ...PersonRecords } }\n"
+    + PERSON_FIELDS.replace("(includeInactive: true)", "")
 )
 VET = (
     "query Vet($id: String!) { vet(subject: {idNumber: $id}, purpose: CADRE_SELECTION)"
@@ -116,13 +118,18 @@ async def send(
     )
 
 
-async def workers_upstream(gateway: GatewayProcess, workers: int) -> dict[int, dict[str, int]]:
-    """Each worker's upstream counters (`/readyz`), asked on fresh connections until
-    every worker has answered (the kernel hands connections to them in turn)."""
+async def workers_upstream(
+    gateway: GatewayProcess, workers: int, token: str
+) -> dict[int, dict[str, int]]:
+    """Each worker's upstream counters (`/readyz`, shown to a token's holder), asked on
+    fresh connections until every worker has answered (the kernel hands connections
+    to them in turn)."""
     seen: dict[int, dict[str, int]] = {}
     for _ in range(50 * workers):
         async with httpx.AsyncClient() as client:
-            upstream = (await client.get(f"{gateway.url}/readyz")).json()["upstream"]
+            headers = {"Authorization": f"Bearer {token}"}
+            ready = await client.get(f"{gateway.url}/readyz", headers=headers)
+            upstream = ready.json()["upstream"]
         seen[upstream["process"]] = {"archive": upstream["archive_statements"]}
         if len(seen) == workers:
             break
@@ -161,9 +168,10 @@ async def measure(
     standins: RunningStandins,
     requests: Iterator[bytes],
     args: argparse.Namespace,
+    token: str,
 ) -> Run:
     await standins.reset_stats()
-    statements = await workers_upstream(gateway, args.workers)
+    statements = await workers_upstream(gateway, args.workers, token)
     cpu = process_tree_cpu_s(gateway.pid)
     load = await send(gateway, requests, args.concurrency)
     cpu = process_tree_cpu_s(gateway.pid) - cpu
@@ -172,7 +180,7 @@ async def measure(
         f"{name} {sum(n for call, n in calls.items() if '/_sim/' not in call)}"
         for name, calls in counts.items()
     )
-    archive = archive_statements(statements, await workers_upstream(gateway, args.workers))
+    archive = archive_statements(statements, await workers_upstream(gateway, args.workers, token))
     return Run(label, load, cpu, f"{http}, {archive}")
 
 
@@ -244,7 +252,7 @@ async def run(args: argparse.Namespace, dataset: Path, scratch: Path) -> None:
                 await send(gateway, warm, args.concurrency)
                 for name, query in QUERIES.items():
                     requests = requests_for(gateway.url, query, subjects.by_query[name], token)
-                    figures = await measure(name, gateway, standins, requests, args)
+                    figures = await measure(name, gateway, standins, requests, args, token)
                     print(figures.line())
                 if cache == "none" and args.profile_seconds > 0:
                     for name, query in QUERIES.items():

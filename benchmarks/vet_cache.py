@@ -132,10 +132,11 @@ async def drive(
     return Measured(merged, cpu)
 
 
-async def cache_counters(gateway: GatewayProcess) -> dict[str, int]:
-    """The cache's counters as the gateway's `/readyz` shows them."""
+async def cache_counters(gateway: GatewayProcess, token: str) -> dict[str, int]:
+    """The cache's counters as the gateway's `/readyz` shows them (to a token's holder)."""
     async with httpx.AsyncClient() as client:
-        ready = (await client.get(f"{gateway.url}/readyz")).json()
+        headers = {"Authorization": f"Bearer {token}"}
+        ready = (await client.get(f"{gateway.url}/readyz", headers=headers)).json()
     counters: dict[str, int] = ready["cache"]["counters"]
     return counters
 
@@ -165,7 +166,7 @@ async def run(args: argparse.Namespace, dataset: Path, scratch: Path) -> None:
                 figures[name] = await drive(
                     running, standins.pid, person, token, seconds, concurrency
                 )
-                counters = await cache_counters(running[0])
+                counters = await cache_counters(running[0], token)
             print(f"  {name:<13} {figures[name].summary()}")
             if "answer_hits" in counters:
                 print(f"{'':16}answers re-issued from level 3: {counters['answer_hits']}")

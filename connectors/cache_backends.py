@@ -15,6 +15,10 @@ and every request reads the same object. An expired entry is dropped when it
 is read or pushed out by the bound (no timer per entry), so memory stays
 within the cap however entries come and go.
 
+A MemoryCache may also be bounded by bytes (`max_bytes`, with a `weigh`
+function giving each value's size): least recently used entries go until
+both bounds hold.
+
 A MemoryCache may pass its evictions on (`mirror_evictions`): the gateway keeps
 its final answers (level 3) in a MemoryCache of their own, under their own
 bound, which every eviction of the local tier reaches — whether it came from
@@ -30,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from aiocache import SimpleMemoryCache  # type: ignore[import-untyped]
 
@@ -74,11 +78,22 @@ class MemoryCache:
     name = "memory"
 
     def __init__(
-        self, max_entries: int = DEFAULT_MAX_ENTRIES, *, tombstone_s: float = DEFAULT_TOMBSTONE_S
+        self,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        *,
+        tombstone_s: float = DEFAULT_TOMBSTONE_S,
+        max_bytes: int | None = None,
+        weigh: Callable[[object], int] | None = None,
     ) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
+        if (max_bytes is None) != (weigh is None):
+            raise ValueError("max_bytes and weigh go together")
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._weigh = weigh
+        self._weights: dict[str, int] = {}
+        self.bytes = 0
         self._tombstone = dt.timedelta(seconds=tombstone_s)
         # No per-call timeout: a dict lookup needs none, and aiocache would start a task for it.
         self._store = SimpleMemoryCache(timeout=None)
@@ -118,13 +133,19 @@ class MemoryCache:
             # callback each; an expired entry is dropped when read or pushed out.
             await self._store.set(item.key, item)
             self._order[item.key] = item.tags
+            if self._weigh is not None:
+                weight = self._weigh(item.value)
+                self._weights[item.key] = weight
+                self.bytes += weight
             for tag in item.tags:
                 held = self._by_tag.setdefault(tag, item.key)
                 if isinstance(held, set):
                     held.add(item.key)
                 elif held != item.key:
                     self._by_tag[tag] = {held, item.key}
-        while len(self._order) > self.max_entries:
+        while len(self._order) > self.max_entries or (
+            self.max_bytes is not None and self.bytes > self.max_bytes
+        ):
             oldest = next(iter(self._order))
             await self._drop(oldest)
             self.lru_evictions += 1
@@ -156,9 +177,13 @@ class MemoryCache:
         await self._store.clear()
         self._order.clear()
         self._by_tag.clear()
+        self._weights.clear()
+        self.bytes = 0
 
     def health(self) -> CacheHealth:
         counters = {"entries": len(self._order), "lru_evictions": self.lru_evictions}
+        if self.max_bytes is not None:
+            counters["bytes"] = self.bytes
         return CacheHealth(self.name, True, counters=counters)
 
     async def close(self) -> None:
@@ -177,6 +202,7 @@ class MemoryCache:
             del self._evicted_at[tag]
 
     async def _drop(self, key: str) -> None:
+        self.bytes -= self._weights.pop(key, 0)
         for tag in self._order.pop(key, ()):
             held = self._by_tag.get(tag)
             if isinstance(held, set):

@@ -28,7 +28,7 @@ async def read_bounded(
     """
     too_large = SourceProtocolError(platform, f"answer over {limit} bytes")
     declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise too_large
     body = bytearray()
     async for part in response.aiter_raw() if raw else response.aiter_bytes():

@@ -8,6 +8,9 @@
 
 `normalise_*` return the canonical form or raise `InvalidIdentifier`, whose message
 names the field but never echoes the value (it may be a real person's number).
+Both are ASCII only: Python's `str.isdigit` and `int` also take full-width
+(０-９) and Arabic-Indic (٠-٩) digits, and `str.upper` turns some letters into
+ASCII ones (ﬀ into FF), none of which any platform knows.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ __all__ = [
     "normalise_id_number",
 ]
 
+_DIGITS = frozenset("0123456789")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
@@ -41,6 +45,18 @@ class InvalidIdentifier(ValueError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+def _ascii(value: str, field: str) -> str:
+    """`value` without surrounding spaces; InvalidIdentifier when anything else is not ASCII."""
+    text = value.strip()
+    if not text.isascii():
+        raise InvalidIdentifier(field, "an identifier is written in ASCII digits and letters")
+    return text
+
+
+def _digits(text: str) -> bool:
+    return all(symbol in _DIGITS for symbol in text)
 
 
 def id_number_check_char(first17: str) -> str:
@@ -59,11 +75,11 @@ def id_number_birth_date(id_number: str) -> dt.date | None:
 
 def normalise_id_number(value: str, field: str = "idNumber") -> str:
     """Canonical 18-character ID number (upper-case X), or `InvalidIdentifier`."""
-    text = value.strip().upper()
-    if len(text) == 15 and text.isdigit():
+    text = _ascii(value, field).upper()
+    if len(text) == 15 and _digits(text):
         first17 = text[:6] + "19" + text[6:]
         text = first17 + id_number_check_char(first17)
-    if len(text) != 18 or not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
+    if len(text) != 18 or not _digits(text[:17]) or not (_digits(text[17]) or text[17] == "X"):
         raise InvalidIdentifier(field, "a resident ID number has 17 digits and a check character")
     if id_number_birth_date(text) is None:
         raise InvalidIdentifier(field, "positions 7-14 of a resident ID number are not a date")
@@ -91,7 +107,7 @@ def credit_code_check_char(first17: str) -> str:
 
 def normalise_credit_code(value: str, field: str = "creditCode") -> str:
     """Canonical unified social credit code, or `InvalidIdentifier`."""
-    text = value.strip().upper()
+    text = _ascii(value, field).upper()
     if len(text) != 18 or any(symbol not in _CODE_VALUE for symbol in text):
         raise InvalidIdentifier(
             field, "a unified social credit code has 18 characters from its 31-symbol alphabet"

@@ -7,8 +7,9 @@ masking code". Here the key is an HMAC (pseudonym key, its own label) of
     the caller's roles in token order, unit and ID number (all of them, so
     the acting role and a data subject's "self" come out the same), the
     policy and rule-set versions, today's date (the default as-of date) and
-    the request body as sent (document, variables and operation name:
-    another spelling is another entry)
+    the request in a canonical form: its document parsed and printed (so
+    spaces, commas and comments do not count), its variables and the rest of
+    the body as sorted JSON
 
 — never the caller's own name (`sub`): two HR officers of one unit share an
 entry, and nothing in a kept answer says who asked (`accessHistory`, the only
@@ -23,7 +24,13 @@ tags, in this process's memory only (never Redis: it holds rendered personal
 data), in a store of its own (`[cache] max_answers`, LRU) that every eviction
 of the process's tier reaches, so a change feed, an objection or another
 replica's eviction drops it with the records it was made of. A put is refused
-when one of those tags was evicted after the request began.
+when one of those tags was evicted after the request began. The store is
+bounded by bytes too (`max_answer_bytes`, `KeptAnswer.size`), and an answer
+above `max_answer_entry_bytes` is not kept at all.
+
+Two spellings of one request share an entry; the bytes kept are still those
+the endpoint sends for either, since the answer is made from the parsed
+document (field order and aliases included), never from its text.
 
 A kept answer is never served as it is: every hit is a new answer, with its
 own request id, new report ids (its report rows are stored anew under them,
@@ -34,6 +41,7 @@ own access-log entry, durable before the bytes leave — no log, no answer.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import secrets
@@ -41,7 +49,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from graphql import GraphQLError, OperationType, get_operation_ast, parse, print_ast
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from auth.access_log import AccessLog
@@ -55,19 +63,23 @@ from schema.basis import AnswerBasis, Slot, SlotKind
 from schema.disclosure import Disclosure
 from schema.vet import new_report_id
 
-from .asgi_body import graphql_request, read_body
-from .recording import fields_returned, new_request_id, record_access, unrecorded_answer
+from .graphql_http import GraphQLRequest
+from .recording import fields_returned, record_access, unrecorded_answer
+from .refusals import encode_answer, request_id
 
 __all__ = [
     "AnswerCache",
     "KeptAnswer",
     "Question",
-    "encode_answer",
+    "answer_size",
     "serve_kept_answers",
     "single_query",
 ]
 
-JSON = b"application/json"
+REPORT_ROW_BYTES = 512  # a kept report row's Python objects, roughly
+SLOT_BYTES = 128  # a slot's
+PRINTED_DOCUMENTS = 1_024  # documents remembered parsed and printed, when no longer than:
+PRINTED_DOCUMENT_CHARS = 16_384  # (characters) bigger ones are printed each time
 _Template = tuple[tuple[bytes, ...], tuple[Slot, ...]]  # segments, and the slots between
 
 
@@ -88,13 +100,22 @@ class KeptAnswer:
     reports: tuple[ReportRow, ...]
     rule_set_version: str | None
 
+    @property
+    def size(self) -> int:
+        """What it holds, in bytes: its JSON, plus an allowance per report row and slot."""
+        return (
+            sum(len(segment) for segment in self.segments)
+            + REPORT_ROW_BYTES * len(self.reports)
+            + SLOT_BYTES * len(self.fills)
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Question:
-    """A POSTed body and the key of its answer (the body is parsed only to keep one)."""
+    """A POSTed request and the key of its answer (its body's bytes are hashed)."""
 
     key: str
-    body: bytes
+    asked: GraphQLRequest
 
 
 class AnswerCache:
@@ -108,18 +129,21 @@ class AnswerCache:
         policy: Policy,
         rule_set_version: str,
         clock: Callable[[], dt.datetime],
+        max_entry_bytes: int = 2**20,
     ) -> None:
         self._memory = memory
         self._keys = keys
         self._policy = policy
         self._rule_set_version = rule_set_version
         self._clock = clock
+        self._max_entry_bytes = max_entry_bytes
+        self._printed = functools.lru_cache(maxsize=PRINTED_DOCUMENTS)(_printed)
         self.hits = 0
         self.stored = 0
+        self.too_large = 0
 
-    def question(self, principal: Principal | None, body: bytes) -> Question:
-        """The key for `body` asked by `principal`. The body's bytes are hashed as
-        they are: another spelling of the same query is another entry."""
+    def question(self, principal: Principal | None, asked: GraphQLRequest) -> Question:
+        """The key for `asked` by `principal` (see the module docstring)."""
         caller = (
             ("-",)
             if principal is None
@@ -133,11 +157,31 @@ class AnswerCache:
                 self._clock().date().isoformat(),
             )
         )
-        return Question(self._keys.answer(asker, body), body)
+        return Question(self._keys.answer(asker, self._canonical(asked)), asked)
+
+    def _canonical(self, asked: GraphQLRequest) -> bytes:
+        """The request in a form its spellings share: the document parsed and
+        printed, the rest as sorted compact JSON."""
+        query = asked.query
+        printed = self._printed(query) if len(query) <= PRINTED_DOCUMENT_CHARS else _printed(query)
+        canonical = {
+            "query": printed,
+            "operationName": asked.operation_name,
+            "variables": asked.variables,
+            "extensions": asked.extensions,
+        }
+        return json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()
 
     def counters(self) -> dict[str, int]:
-        """For `/readyz`: answers re-issued, answers kept, answers held now."""
-        return {"answer_hits": self.hits, "answers_kept": self.stored, "answers": len(self._memory)}
+        """For `/readyz`: answers re-issued, kept, held now (and their bytes), and
+        answers too large to keep."""
+        return {
+            "answer_hits": self.hits,
+            "answers_kept": self.stored,
+            "answers": len(self._memory),
+            "answer_bytes": self._memory.bytes,
+            "answers_too_large": self.too_large,
+        }
 
     async def lookup(self, question: Question) -> KeptAnswer | None:
         (stored,) = await self._memory.get_many([question.key], self._clock())
@@ -159,7 +203,7 @@ class AnswerCache:
         until = basis.usable_until
         if until is None or basis.live or answer.get("errors") or disclosure.events:
             return
-        if single_query(question.body) is None:
+        if not single_query(question.asked):
             return
         segments, fills = _cut(answer, basis.slots)
         kept = KeptAnswer(
@@ -172,6 +216,9 @@ class AnswerCache:
             reports=tuple(disclosure.reports),
             rule_set_version=disclosure.rule_set_version,
         )
+        if kept.size > self._max_entry_bytes:
+            self.too_large += 1
+            return
         stored = Stored(
             key=question.key,
             value=kept,
@@ -206,30 +253,27 @@ class AnswerCache:
         return body + kept.segments[-1], disclosure
 
 
-def encode_answer(answer: object) -> str:
-    """An answer's JSON, compact: the GraphQL endpoint's encoding too, so a kept
-    answer re-issued has the bytes the endpoint would have sent."""
-    return json.dumps(answer, separators=(",", ":"))
+def answer_size(value: object) -> int:
+    """The bytes a kept answer holds (the answer store's weight); 0 for anything else."""
+    return value.size if isinstance(value, KeptAnswer) else 0
 
 
-def single_query(body: bytes) -> tuple[str, str | None] | None:
-    """The document and operation name of a body asking ONE query operation, else None
-    (a batch, a mutation, a body that is not GraphQL: never kept)."""
-    asked = graphql_request(body)
-    if asked is None:
-        return None
-    query, name, variables = asked.get("query"), asked.get("operationName"), asked.get("variables")
-    if not isinstance(query, str) or not isinstance(name, str | None):
-        return None
-    if not isinstance(variables, dict | None):
-        return None
+def _printed(query: str) -> str:
+    """The document parsed and printed; a document that does not parse, as it is
+    (the endpoint refuses it, and such an answer is never kept)."""
     try:
-        operation = get_operation_ast(parse(query, no_location=True), name)
+        return print_ast(parse(query, no_location=True))
     except GraphQLError:
-        return None
-    if operation is None or operation.operation is not OperationType.QUERY:
-        return None
-    return query, name
+        return query
+
+
+def single_query(asked: GraphQLRequest) -> bool:
+    """Whether the request runs ONE query operation (a mutation: never kept)."""
+    try:
+        operation = get_operation_ast(parse(asked.query, no_location=True), asked.operation_name)
+    except GraphQLError:
+        return False
+    return operation is not None and operation.operation is OperationType.QUERY
 
 
 def _cut(
@@ -282,27 +326,27 @@ def serve_kept_answers(
         if scope["type"] != "http" or scope["method"] != "POST":
             await app(scope, receive, send)
             return
-        body, replay = await read_body(scope, receive)
-        state = scope.setdefault("state", {})
+        state = scope["state"]
         principal: Principal | None = state.get("principal")
-        question = answers.question(principal, body)
+        question = answers.question(principal, state["graphql"])
         kept = await answers.lookup(question)
         log = access_log()
         if kept is None or log is None:
             state["question"] = question
-            await app(scope, replay, send)
+            await app(scope, receive, send)
             return
-        request_id = new_request_id()
-        answer, disclosure = answers.reissue(kept, principal, request_id)
+        rid = request_id(scope)
+        answer, disclosure = answers.reissue(kept, principal, rid)
         if not await record_access(
-            log, disclosure, request_id=request_id, fields=kept.fields, error_codes=()
+            log, disclosure, request_id=rid, fields=kept.fields, error_codes=()
         ):
-            answer = encode_answer(unrecorded_answer(request_id)).encode()
-        await send({"type": "http.response.start", "status": 200, "headers": _headers(answer)})
+            answer = encode_answer(unrecorded_answer(rid)).encode()
+        # The media type the request asked for, as the endpoint would answer.
+        headers = [
+            (b"content-type", str(state["media_type"]).encode()),
+            (b"content-length", str(len(answer)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": answer})
 
     return endpoint
-
-
-def _headers(body: bytes) -> list[tuple[bytes, bytes]]:
-    return [(b"content-type", JSON), (b"content-length", str(len(body)).encode())]

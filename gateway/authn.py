@@ -1,7 +1,7 @@
 """Who is calling: the bearer token check in front of the GraphQL endpoint.
 
 No token, a bad one or an expired one gets HTTP 401 with a GraphQL error
-`UNAUTHENTICATED` and no data, before anything is parsed or any platform is
+UNAUTHENTICATED and no data, before anything is parsed or any platform is
 asked. A valid token becomes the request's `Principal` (in `scope["state"]`).
 With `[auth] enforce = false` (refused in production) every request passes with
 no principal: access control is off, for development and benchmarks.
@@ -15,12 +15,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from auth.devkeys import DEV_ISSUER, ensure_dev_keys
 from auth.tokens import TokenVerifier, Unauthenticated, bearer_token
+from connectors.error_codes import Code
 
+from .refusals import refuse
 from .settings import Settings
 
 __all__ = ["BearerAuth", "build_verifier"]
@@ -38,6 +39,7 @@ def build_verifier(settings: Settings) -> TokenVerifier | None:
             issuer=auth.issuer,
             audience=auth.audience,
             leeway_s=auth.leeway_s,
+            max_lifetime_s=auth.max_token_lifetime_s,
         )
     # Only development mode gets here: production requires a JWKS (settings check).
     keys = ensure_dev_keys(Path(auth.dev_keys_dir))
@@ -46,6 +48,7 @@ def build_verifier(settings: Settings) -> TokenVerifier | None:
         issuer=DEV_ISSUER,
         audience=auth.audience,
         leeway_s=auth.leeway_s,
+        max_lifetime_s=auth.max_token_lifetime_s,
     )
 
 
@@ -72,12 +75,13 @@ class BearerAuth:
                 bearer_token(headers.get("authorization"))
             )
         except Unauthenticated as refused:
-            body = {
-                "data": None,
-                "errors": [{"message": refused.reason, "extensions": {"code": "UNAUTHENTICATED"}}],
-            }
-            await JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})(
-                scope, receive, send
+            await refuse(
+                scope,
+                receive,
+                send,
+                Code.UNAUTHENTICATED,
+                refused.reason,
+                headers={"WWW-Authenticate": "Bearer"},
             )
             return
         await self.app(scope, receive, send)

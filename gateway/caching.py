@@ -179,13 +179,15 @@ class Caching:
     def records(self) -> RecordCache:
         return self.sources.records
 
-    def new_answer_store(self) -> MemoryCache | None:
-        """A store for level 3 (kept answers) under `[cache] max_answers`, evicted
-        with this process's tier; None when nothing is cached or level 3 is off."""
+    def new_answer_store(self, weigh: Callable[[object], int]) -> MemoryCache | None:
+        """A store for level 3 (kept answers) under `[cache] max_answers` and
+        `max_answer_bytes` (`weigh` sizes an answer), evicted with this process's
+        tier; None when nothing is cached or level 3 is off."""
         local = self.backend.local if isinstance(self.backend, TieredCache) else self.backend
-        if not isinstance(local, MemoryCache) or self.settings.cache.max_answers == 0:
+        cache = self.settings.cache
+        if not isinstance(local, MemoryCache) or cache.max_answers == 0:
             return None
-        store = MemoryCache(self.settings.cache.max_answers)
+        store = MemoryCache(cache.max_answers, max_bytes=cache.max_answer_bytes, weigh=weigh)
         local.mirror_evictions(store)
         return store
 

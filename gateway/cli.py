@@ -110,6 +110,8 @@ def _parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export-schema", help="write schema/schema.graphql")
     export.set_defaults(command=_export_schema)
+    errors = commands.add_parser("export-errors", help="write docs/errors.md")
+    errors.set_defaults(command=_export_errors)
     return parser
 
 
@@ -327,7 +329,11 @@ def _token(args: argparse.Namespace) -> int:
 def _verify_log(args: argparse.Namespace) -> int:
     from auth.access_log import verify
 
-    report = verify(load_settings(args.config).access_log.dsn)
+    from .keys import log_verification
+
+    settings = load_settings(args.config)
+    chain_key, checkpoints, public_key = log_verification(settings)
+    report = verify(settings.access_log.dsn, chain_key, checkpoints, public_key)
     print(report.summary())
     return 0 if report.ok else 1
 
@@ -339,6 +345,14 @@ def _export_schema(args: argparse.Namespace) -> int:
     target = Path(schema_package.__file__).parent / "schema.graphql"
     target.write_text(build_schema().as_str() + "\n", encoding="utf-8")
     print(f"schema written to {target}")
+    return 0
+
+
+def _export_errors(args: argparse.Namespace) -> int:
+    from connectors.error_codes import ERRORS_DOC, errors_markdown
+
+    ERRORS_DOC.write_text(errors_markdown(), encoding="utf-8")
+    print(f"error codes written to {ERRORS_DOC}")
     return 0
 
 

@@ -1,12 +1,16 @@
 """Abuse limits: what an operation may ask, how often a caller may ask, what errors say.
 
-- Depth, aliases and tokens: Strawberry's own limiters.
-- Cost: a validation rule that prices every selected field, multiplying by 10
-  under each list-returning field (fragments are expanded where they are
-  spread, so a fragment used twice costs twice), refused as `LIMIT_EXCEEDED`.
-- Introspection: off in production for everyone but credit_admin.
+- Depth and aliases: Strawberry's own limiters; tokens: the parser's bound
+  (`error_phases.PhaseCodes`). Every limit refuses with LIMIT_EXCEEDED naming
+  the limit in `extensions.limit`.
+- Cost and subjects (`gateway/cost.py`), weighed with the request's variables
+  before anything runs: an operation above `max_cost` is refused as
+  `LIMIT_EXCEEDED`, one naming more than `MAX_BATCH` subjects (every `vetBatch`
+  list, `vet`, `person` and `organization` field together) as `BATCH_TOO_LARGE`.
+- Introspection: off in production for everyone but credit_admin, and with it
+  graphql-core's "Did you mean ...?" hints (`without_suggestions`).
 - Errors: only unexpected (internal) errors are masked; limit and validation
-  errors keep their message and get a code.
+  errors keep their message; codes are given by `error_phases`.
 - Requests per principal: a sliding one-minute window per replica, answered
   with HTTP 429 and `RATE_LIMITED`.
 """
@@ -14,43 +18,34 @@
 from __future__ import annotations
 
 import collections
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from graphql import (
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLError,
-    GraphQLObjectType,
-    InlineFragmentNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
-    ValidationRule,
-    get_named_type,
-    get_nullable_type,
-    is_list_type,
-)
-from graphql.validation import NoSchemaIntrospectionCustomRule
-from starlette.responses import JSONResponse
+from graphql import GraphQLError
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule, ValidationContext
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
-    MaxTokensLimiter,
     QueryDepthLimiter,
     SchemaExtension,
 )
 
-from auth.principal import Role
+from auth.principal import Principal, Role
+from connectors.error_codes import Code, LimitName
+from schema.vet import MAX_BATCH
 
+from .cost import weigh
+from .error_phases import PhaseCodes, limit_exceeded
+from .refusals import refuse
 from .settings import Settings
 
-__all__ = ["PrincipalRateLimit", "error_codes", "schema_extensions"]
+__all__ = ["PrincipalRateLimit", "may_introspect", "schema_extensions", "without_suggestions"]
 
-LIST_MULTIPLIER = 10
+_SUGGESTION = re.compile(r" Did you mean [^?]*\?")
 
 
 def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
@@ -62,13 +57,19 @@ def schema_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]
     """
     limits = settings.limits
     rules = [
-        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
-        _cost_rule(limits.max_cost),
+        *(
+            _limit_rule(rule, LimitName.DEPTH, limits.max_depth)
+            for rule in QueryDepthLimiter(max_depth=limits.max_depth).validation_rules
+        ),
+        *(
+            _limit_rule(rule, LimitName.ALIASES, limits.max_aliases)
+            for rule in MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules
+        ),
     ]
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: AddValidationRules(rules),
-        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: PhaseCodes(max_tokens=limits.max_tokens),
+        lambda: _Budget(limits.max_cost),
         lambda: MaskErrors(should_mask_error=_unexpected),
     ]
     if settings.gateway.mode == "production":
@@ -83,6 +84,56 @@ def _unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
+def _limit_rule(
+    rule: type[ASTValidationRule], limit: LimitName, maximum: int
+) -> type[ASTValidationRule]:
+    """`rule` (one of Strawberry's limiters) with its errors coded LIMIT_EXCEEDED.
+
+    Those limiters check the whole document when they are made and report to the
+    validation context there, so the context's `report_error` is wrapped for that
+    time: the error says which limit it is because this rule reported it."""
+
+    def __init__(self: ASTValidationRule, context: ValidationContext) -> None:
+        report = context.report_error
+
+        def tagged(error: GraphQLError) -> None:
+            report(limit_exceeded(error, limit, maximum))
+
+        context.report_error = tagged  # type: ignore[method-assign]
+        try:
+            rule.__init__(self, context)
+        finally:
+            context.report_error = report  # type: ignore[method-assign]
+
+    return type(rule.__name__, (rule,), {"__init__": __init__})
+
+
+class _Budget(SchemaExtension):
+    """Refuse an operation that costs too much or names too many subjects, before
+    it runs (so before any upstream call or log entry)."""
+
+    def __init__(self, max_cost: int) -> None:
+        self.max_cost = max_cost
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None:
+            weight = weigh(
+                context.schema._schema, document, context.operation_name, context.variables
+            )
+            if weight.subjects > MAX_BATCH:
+                raise GraphQLError(
+                    f"the request names {weight.subjects} subjects; at most {MAX_BATCH} "
+                    "per request (vetBatch, vet, person and organization together)",
+                    extensions={"code": Code.BATCH_TOO_LARGE, "limit": MAX_BATCH},
+                )
+            if weight.cost > self.max_cost:
+                message = f"the operation costs {weight.cost}, above the limit of {self.max_cost}"
+                raise limit_exceeded(GraphQLError(message), LimitName.COST, self.max_cost)
+        yield
+
+
 class _IntrospectionGate(AddValidationRules):
     """Introspection off, except for credit_admin (production mode only)."""
 
@@ -90,91 +141,29 @@ class _IntrospectionGate(AddValidationRules):
         super().__init__([NoSchemaIntrospectionCustomRule])
 
     def on_operation(self) -> Iterator[None]:
-        principal = self.execution_context.context.disclosure.principal
-        if principal is not None and principal.has_role(Role.CREDIT_ADMIN):
+        if may_introspect(self.execution_context.context.disclosure.principal, "production"):
             yield
             return
         yield from super().on_operation()
 
 
-def _cost_rule(max_cost: int) -> type[ValidationRule]:
-    class CostLimit(ValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            schema = self.context.schema
-            root = schema.get_root_type(node.operation)
-            if root is None:
-                return
-            fragments = {
-                f.name.value: f
-                for f in self.context.document.definitions
-                if isinstance(f, FragmentDefinitionNode)
-            }
-            cost = _selection_cost(node.selection_set, root, fragments, schema, 1)
-            if cost > max_cost:
-                self.report_error(
-                    GraphQLError(
-                        f"the operation costs {cost}, above the limit of {max_cost}",
-                        node,
-                        extensions={"code": "LIMIT_EXCEEDED"},
-                    )
-                )
-
-    return CostLimit
+def may_introspect(principal: Principal | None, mode: str) -> bool:
+    """Whether the caller may learn the schema (introspection, "did you mean" hints)."""
+    return mode == "development" or (
+        principal is not None and principal.has_role(Role.CREDIT_ADMIN)
+    )
 
 
-def _selection_cost(
-    selection_set: SelectionSetNode | None,
-    parent: Any,
-    fragments: dict[str, Any],
-    schema: Any,
-    multiplier: int,
-) -> int:
-    if selection_set is None or not isinstance(parent, GraphQLObjectType):
-        return 0
-    cost = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            field = parent.fields.get(selection.name.value)
-            if field is None:
-                continue  # an unknown field is another rule's error
-            inner = get_nullable_type(field.type)
-            factor = multiplier * (LIST_MULTIPLIER if is_list_type(inner) else 1)
-            cost += multiplier + _selection_cost(
-                selection.selection_set, get_named_type(field.type), fragments, schema, factor
-            )
-        elif isinstance(selection, InlineFragmentNode):
-            target = (
-                schema.get_type(selection.type_condition.name.value)
-                if selection.type_condition
-                else parent
-            )
-            cost += _selection_cost(selection.selection_set, target, fragments, schema, multiplier)
-        elif isinstance(selection, FragmentSpreadNode):
-            fragment = fragments.get(selection.name.value)
-            if fragment is not None:
-                target = schema.get_type(fragment.type_condition.name.value)
-                cost += _selection_cost(
-                    fragment.selection_set, target, fragments, schema, multiplier
-                )
-    return cost
-
-
-def error_codes(errors: Sequence[Any]) -> list[Any]:
-    """Give every error an `extensions.code`: limits and validation keep their
-    message; a masked internal error says INTERNAL."""
-    coded = []
-    for error in errors:
-        extensions = dict(error.get("extensions") or {})
-        if "code" not in extensions:
-            message = str(error.get("message", ""))
-            if message == "Unexpected error.":
-                extensions["code"] = "INTERNAL"
-            elif "exceeds maximum" in message or "maximum" in message.lower():
-                extensions["code"] = "LIMIT_EXCEEDED"
-            else:
-                extensions["code"] = "GRAPHQL_VALIDATION_FAILED"
-        coded.append({**error, "extensions": extensions})
-    return coded
+def without_suggestions(errors: Sequence[Any]) -> list[Any]:
+    """Formatted errors without graphql-core's "Did you mean ...?" hints: they
+    name fields, arguments and enum values, so where introspection is off they
+    would tell the schema piece by piece."""
+    return [
+        {**error, "message": _SUGGESTION.sub("", str(error["message"]))}
+        if "message" in error
+        else error
+        for error in errors
+    ]
 
 
 class PrincipalRateLimit:
@@ -195,14 +184,14 @@ class PrincipalRateLimit:
             if wait is None:
                 await app(scope, receive, send)
                 return
-            body = {
-                "data": None,
-                "errors": [
-                    {"message": "too many requests", "extensions": {"code": "RATE_LIMITED"}}
-                ],
-            }
-            response = JSONResponse(body, status_code=429, headers={"Retry-After": str(wait)})
-            await response(scope, receive, send)
+            await refuse(
+                scope,
+                receive,
+                send,
+                Code.RATE_LIMITED,
+                "too many requests",
+                headers={"Retry-After": str(wait)},
+            )
 
         return limited
 

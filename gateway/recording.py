@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from auth.access_log import AccessLog
 from auth.access_log_entry import AccessLogError, Entry
 from connectors.base import SHANGHAI
+from connectors.error_codes import Code
 from schema.disclosure import Disclosure
 
 __all__ = [
     "RULE_SET_NONE",
     "answer_extensions",
     "fields_returned",
-    "new_request_id",
     "record_access",
     "unrecorded_answer",
 ]
@@ -34,11 +33,11 @@ logger = logging.getLogger(__name__)
 RULE_SET_NONE = "-"  # no vetting rules were applied to this answer
 DENIALS = frozenset(
     {
-        "FORBIDDEN_PURPOSE",
-        "FORBIDDEN_SUBJECT",
-        "FORBIDDEN_ARGUMENT",
-        "PURPOSE_NOT_APPLICABLE",
-        "NOT_FOUND",
+        Code.FORBIDDEN_PURPOSE,
+        Code.FORBIDDEN_SUBJECT,
+        Code.FORBIDDEN_ARGUMENT,
+        Code.PURPOSE_NOT_APPLICABLE,
+        Code.NOT_FOUND,
     }
 )
 
@@ -55,10 +54,6 @@ def fields_returned(data: Any, prefix: str = "") -> Iterator[str]:
         yield prefix
 
 
-def new_request_id() -> str:
-    return secrets.token_hex(8)
-
-
 def unrecorded_answer(request_id: str) -> dict[str, Any]:
     """What the caller gets when the access could not be recorded: no data."""
     return {
@@ -66,7 +61,7 @@ def unrecorded_answer(request_id: str) -> dict[str, Any]:
         "errors": [
             {
                 "message": "the access could not be recorded; no data was returned",
-                "extensions": {"code": "INTERNAL"},
+                "extensions": {"code": Code.INTERNAL},
             }
         ],
         "extensions": {"requestId": request_id},

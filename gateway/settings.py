@@ -11,10 +11,18 @@ stops the start instead of being ignored; every problem is reported as
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -37,6 +45,9 @@ __all__ = [
 ]
 
 
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-\[\]:]+")
+
+
 class ConfigError(ValueError):
     """The configuration is invalid; the message names each offending key."""
 
@@ -50,6 +61,18 @@ class GatewaySettings(_Section):
     port: int = Field(8000, ge=0, le=65_535)
     mode: Literal["development", "production"] = "development"
     trusted_documents: str = ""
+    # Browser origins allowed to call /graphql from their pages (CORS); none by default.
+    cors_origins: tuple[str, ...] = ()
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in origins:
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: scheme://host[:port], no path, no wildcard"
+                )
+        return origins
 
 
 class AuthSettings(_Section):
@@ -58,6 +81,7 @@ class AuthSettings(_Section):
     issuer: str = "credgate-dev"
     audience: str = "credgate"
     leeway_s: float = Field(30.0, ge=0, le=300)
+    max_token_lifetime_s: float = Field(43_200.0, gt=0)  # exp - iat (and exp - now)
     enforce: bool = True
     pseudonym_key_file: str = ""
     policy_file: str = ""  # empty: the policy shipped with the package
@@ -91,6 +115,8 @@ class CacheSettings(_Section):
     max_entries: int = Field(50_000, ge=1, description="this process's tier, LRU beyond it")
     # Level 3 (kept final answers, a few KiB each) under its own bound; 0 turns it off.
     max_answers: int = Field(5_000, ge=0, description="kept answers in this process, LRU")
+    max_answer_bytes: int = Field(64 * 2**20, ge=1_024, description="kept answers, in all")
+    max_answer_entry_bytes: int = Field(2**20, ge=1_024, description="a larger answer is not kept")
     poll_interval_s: float = Field(1.0, gt=0, description="how often each change feed is read")
     cursor_dir: str = "data/cache"  # memory backend: where change-feed cursors are kept
     # How long past its time to live an entry may still be shown (marked stale) while
@@ -112,7 +138,16 @@ class TelemetrySettings(_Section):
 
 
 class AccessLogSettings(_Section):
+    """The access log and what seals it (auth/access_log_seal.py)."""
+
     dsn: str = "sqlite:///data/access.db"
+    # Development without these: keys made once in `[auth] dev_keys_dir`.
+    chain_key_file: str = ""  # the HMAC key of the hash chains
+    checkpoint_key_file: str = ""  # Ed25519 private key (PEM) signing the checkpoints
+    checkpoint_public_key_file: str = ""  # its public half, all verify-log needs
+    # Append-only. Development without one: beside a SQLite log, else in dev_keys_dir.
+    checkpoint_file: str = ""
+    checkpoint_interval_s: float = Field(60.0, gt=0)
 
 
 class OutboxSettings(_Section):
@@ -156,6 +191,9 @@ class Settings(BaseSettings):
                 raise ValueError("auth.enforce = false is refused in production mode")
             if not self.auth.pseudonym_key_file:
                 raise ValueError("auth.pseudonym_key_file is required in production mode")
+            for key in ("chain_key_file", "checkpoint_key_file", "checkpoint_file"):
+                if not getattr(self.access_log, key):
+                    raise ValueError(f"access_log.{key} is required in production mode")
             if self.cache.backend == "redis" and not self.cache.encryption_key_file:
                 raise ValueError(
                     "cache.encryption_key_file is required with the Redis cache in production mode"

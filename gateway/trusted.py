@@ -11,10 +11,11 @@ credit_admin is exempt. Decided here where the document says nothing:
 - The list is read once, at start. In development mode it is not applied
   (*reading*: "in production"); in production without a list every document
   runs, and the start says so in the log.
-- A refused document is answered before anything is parsed, with HTTP 200 and
-  the GraphQL error `PERSISTED_QUERY_NOT_FOUND` (as persisted-query clients
-  expect); it reached no personal data, so it makes no access-log entry. A body
-  with no document at all goes on to the endpoint, which refuses it.
+- A refused document is answered before anything is parsed with the GraphQL
+  error PERSISTED_QUERY_NOT_FOUND, HTTP 400 (200 when answered in
+  `application/json`, like every refused document); it reached no personal
+  data, so it makes no access-log entry. A request with no document at all was
+  refused before (`graphql_http`).
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ import logging
 import re
 from pathlib import Path
 
-from starlette.datastructures import QueryParams
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from auth.principal import Principal, Role
+from connectors.error_codes import Code
 
-from .asgi_body import graphql_request, read_body
+from .graphql_http import GraphQLRequest
+from .refusals import refuse
 from .settings import ConfigError, Settings
 
 __all__ = ["load_trusted_documents", "only_trusted_documents", "trusted_documents"]
@@ -78,33 +79,16 @@ def only_trusted_documents(app: ASGIApp, trusted: frozenset[str]) -> ASGIApp:
         ):
             await app(scope, receive, send)
             return
-        if scope["method"] == "POST":
-            body, receive = await read_body(scope, receive)
-            query = _posted_query(body)
-        else:
-            query = _query_parameter(scope)
-        if query is None or hashlib.sha256(query.encode()).hexdigest() in trusted:
+        asked: GraphQLRequest = scope["state"]["graphql"]
+        if hashlib.sha256(asked.query.encode()).hexdigest() in trusted:
             await app(scope, receive, send)
             return
-        refusal = {
-            "data": None,
-            "errors": [
-                {
-                    "message": "this document is not among the trusted documents",
-                    "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"},
-                }
-            ],
-        }
-        await JSONResponse(refusal)(scope, receive, send)
+        await refuse(
+            scope,
+            receive,
+            send,
+            Code.PERSISTED_QUERY_NOT_FOUND,
+            "this document is not among the trusted documents",
+        )
 
     return endpoint
-
-
-def _posted_query(body: bytes) -> str | None:
-    asked = graphql_request(body)
-    query = asked.get("query") if asked is not None else None
-    return query if isinstance(query, str) else None
-
-
-def _query_parameter(scope: Scope) -> str | None:
-    return QueryParams(scope.get("query_string", b"")).get("query")

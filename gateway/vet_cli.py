@@ -37,6 +37,8 @@ from typing import IO, Any
 
 import httpx
 
+from connectors.error_codes import Code
+
 from .vet_csv import (
     CREDIT_CODE_HEADERS,
     ENCODINGS,
@@ -75,7 +77,12 @@ CHECK = "query CredgateVetCheck { __typename }"
 EXIT_NOT_ALL_VETTED = 3
 
 # Refusals of the caller rather than of one subject: no later chunk can succeed.
-_RUN_ERRORS = {"UNAUTHENTICATED", "FORBIDDEN_PURPOSE", "LIMIT_EXCEEDED", "BATCH_TOO_LARGE"}
+_RUN_ERRORS = {
+    Code.UNAUTHENTICATED,
+    Code.FORBIDDEN_PURPOSE,
+    Code.LIMIT_EXCEEDED,
+    Code.BATCH_TOO_LARGE,
+}
 
 
 class RunFailed(Exception):
@@ -169,7 +176,7 @@ def _report_path(text: str) -> Path:
 
 
 def _chunk_size(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= MAX_CHUNK:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_CHUNK:
         raise argparse.ArgumentTypeError(f"a whole number from 1 to {MAX_CHUNK}")
     return int(text)
 
@@ -296,7 +303,7 @@ class _Gateway:
         # In production a gateway may run trusted documents only: refusing this one
         # it has already accepted the token, and shown itself a credgate endpoint.
         trusted_only = any(
-            _code(e) == "PERSISTED_QUERY_NOT_FOUND" for e in body.get("errors") or ()
+            _code(e) == Code.PERSISTED_QUERY_NOT_FOUND for e in body.get("errors") or ()
         )
         if not trusted_only and (body.get("data") or {}).get("__typename") != "Query":
             detail = _first_message(body) or "no GraphQL answer"
@@ -392,7 +399,7 @@ def _retry_after(answer: httpx.Response) -> float:
 
 
 def _code(error: dict[str, Any]) -> str:
-    return str((error.get("extensions") or {}).get("code", "INTERNAL"))
+    return str((error.get("extensions") or {}).get("code", Code.INTERNAL))
 
 
 def _first_message(body: Any) -> str | None:
@@ -404,7 +411,7 @@ def _report_row(
     row: InputRow, report: dict[str, Any] | None, error: dict[str, Any] | None
 ) -> ReportRow:
     if report is None:
-        code = _code(error) if error else "INTERNAL"
+        code = _code(error) if error else Code.INTERNAL
         # "subjects[3].idNumber: ..." -> "idNumber: ...": the index is the chunk's, not the file's.
         detail = re.sub(r"^subjects\[\d+\]\.?", "", str((error or {}).get("message", "")))
         return ReportRow(row.cells, "ERROR", error=code, error_detail=detail or None)

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from connectors.error_codes import Code
+
 __all__ = [
     "CREDIT_CODE_HEADERS",
     "ENCODINGS",
@@ -96,7 +98,7 @@ class RowProblem:
 
 def _problem(subject: dict[str, str]) -> RowProblem | None:
     if len(subject) != 1:
-        return RowProblem("INVALID_SUBJECT", "give exactly one of id_number and credit_code")
+        return RowProblem(Code.INVALID_SUBJECT, "give exactly one of id_number and credit_code")
     (cell,) = subject.values()
     if not _SCIENTIFIC.fullmatch(cell):
         return None
@@ -106,7 +108,7 @@ def _problem(subject: dict[str, str]) -> RowProblem | None:
         "as Text before entering the identifiers (or import the CSV with that column as "
         "Text) and export again"
     )
-    return RowProblem("INVALID_IDENTIFIER", detail, excel=True)
+    return RowProblem(Code.INVALID_IDENTIFIER, detail, excel=True)
 
 
 @dataclass(frozen=True)

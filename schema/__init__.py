@@ -7,8 +7,10 @@ from collections.abc import Callable, Sequence
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.types import ExecutionContext
+
+from connectors.error_codes import Code
 
 from .query import Mutation, Query
 from .scalars import SCALARS
@@ -32,7 +34,7 @@ class GatewaySchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         for error in errors:
-            code = (error.extensions or {}).get("code", "INTERNAL")
+            code = (error.extensions or {}).get("code", Code.INTERNAL)
             original = error.original_error
             unexpected = original is not None and not isinstance(original, GraphQLError)
             logger.log(
@@ -48,15 +50,14 @@ class GatewaySchema(strawberry.Schema):
 def build_schema(
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
-    """The gateway's schema, with the gateway's own extensions (limits, error
-    masking) added. Parsing and validation are cached: by default Strawberry
-    parses and validates every request anew."""
+    """The gateway's schema, with the gateway's own extensions (parsing, limits,
+    error masking) added. Validation is cached: by default Strawberry validates
+    every request anew; the gateway's parse is cached where it is made."""
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
         scalar_overrides=SCALARS,
         extensions=[
-            lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
             *extensions,
         ],

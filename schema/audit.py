@@ -18,11 +18,11 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
 from auth.principal import Purpose as AuthPurpose
 from auth.visibility import Viewer
+from connectors.error_codes import Code
 from connectors.identifiers import InvalidIdentifier, normalise_credit_code
 
 from .arguments import DateFrom, DateTo
@@ -38,7 +38,8 @@ from .audit_types import (
 )
 from .audit_units import awards_to_ineligible_suppliers, government_debtors
 from .context import RequestContext
-from .errors import invalid_identifier
+from .disclosure import grant
+from .errors import invalid_identifier, refusal
 from .masking import root_key
 from .types import Purpose
 from .vet import SubjectInput
@@ -58,18 +59,10 @@ ToTime = Annotated[
 async def audit_root(info: Ctx) -> AuditQueries:
     """Bind purpose AUDIT to the caller and remember the viewer for the fields below."""
     disclosure = info.context.disclosure
-    # Recorded before the check: a refused attempt is logged as such.
-    disclosure.purposes.add(Purpose.AUDIT.value)
-    principal = disclosure.principal
-    if principal is None:  # access control switched off (development only)
+    role = grant(disclosure, Purpose.AUDIT)
+    if role is None:  # access control switched off (development only)
         viewer = Viewer.unrestricted(AuthPurpose.AUDIT)
     else:
-        role = principal.acting_role(AuthPurpose.AUDIT)
-        if role is None:
-            raise GraphQLError(
-                "purpose AUDIT is not granted to the caller's roles",
-                extensions={"code": "FORBIDDEN_PURPOSE", "purpose": Purpose.AUDIT.value},
-            )
         viewer = Viewer(role, AuthPurpose.AUDIT)
         disclosure.roles.add(role.value)
     disclosure.viewers[root_key(info)] = viewer
@@ -160,4 +153,4 @@ def _credit_code(value: str, field: str) -> str:
 
 def _ordered(first: dt.date, last: dt.date) -> None:
     if first > last:
-        raise GraphQLError("`from` is after `to`", extensions={"code": "INVALID_ARGUMENT"})
+        raise refusal(Code.INVALID_ARGUMENT, "`from` is after `to`")

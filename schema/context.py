@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from auth.access_log import AccessLog
 from auth.outbox import Outbox
@@ -15,6 +15,7 @@ from connectors.probe import Probe
 from .basis import AnswerBasis
 from .disclosure import Disclosure
 from .loaders import Loaders
+from .pacing import Pacer
 from .types import SourceName
 from .vetting import RuleSet
 
@@ -27,10 +28,12 @@ FileObjection = Callable[[str, str, str, str, str], Awaitable[tuple[str, str]]]
 
 @dataclass(frozen=True)
 class VettingSetup:
-    """What vetting needs, loaded once: the rule set and each platform's freshness limit."""
+    """What vetting needs, loaded once: the rule set, each platform's freshness limit,
+    and the process's pacer that evaluations take turns from."""
 
     rule_set: RuleSet
     freshness_s: Callable[[SourceName], float]
+    pacer: Pacer = field(default_factory=Pacer)
 
 
 @dataclass(frozen=True)

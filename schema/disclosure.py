@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphql import GraphQLError
 from strawberry.types import Info
 
 from auth.access_log_entry import ReportRow
@@ -27,11 +26,13 @@ from auth.policy import Policy
 from auth.principal import Principal, Role
 from auth.principal import Purpose as AuthPurpose
 from auth.visibility import Viewer
+from connectors.error_codes import Code
 
+from .errors import forbidden_purpose, refusal
 from .masking import response_path, root_key
 from .types import Purpose, SubjectKind
 
-__all__ = ["ANONYMOUS", "Disclosure", "bind"]
+__all__ = ["ANONYMOUS", "Disclosure", "bind", "grant"]
 
 ANONYMOUS = "anonymous (access control off)"
 
@@ -81,37 +82,45 @@ class Disclosure:
         )
 
 
+def grant(disclosure: Disclosure, purpose: Purpose, *, asking: str | None = None) -> Role | None:
+    """The caller's acting role for `purpose` (None: access control off), or
+    FORBIDDEN_PURPOSE (`asking`: what the caller asked, when it did not name the
+    purpose). The purpose is recorded first: a refused attempt is logged as such."""
+    disclosure.purposes.add(purpose.value)
+    principal = disclosure.principal
+    if principal is None:
+        return None
+    role = principal.acting_role(AuthPurpose(purpose.value))
+    if role is None:
+        raise forbidden_purpose(purpose, asking=asking)
+    return role
+
+
 def bind(
     disclosure: Disclosure,
     info: Info[Any, Any],
     purpose: Purpose,
     kind: SubjectKind,
     key: str,
+    *,
+    asking: str | None = None,
 ) -> Viewer:
-    """Check the declared purpose against the caller and remember the viewer."""
+    """Check the declared purpose (or the one `asking` binds) against the caller and
+    remember the viewer."""
     wanted = AuthPurpose(purpose.value)
     # Recorded before the checks: a refused attempt is logged as such.
-    disclosure.purposes.add(purpose.value)
     disclosure.touch(kind, key)
+    role = grant(disclosure, purpose, asking=asking)
     principal = disclosure.principal
-    if principal is None:
+    if role is None or principal is None:  # access control off
         viewer = Viewer.unrestricted(wanted)
     else:
-        role = principal.acting_role(wanted)
-        if role is None:
-            raise GraphQLError(
-                f"purpose {purpose.value} is not granted to the caller's roles",
-                extensions={"code": "FORBIDDEN_PURPOSE", "purpose": purpose.value},
-            )
         # Only the data subject is "self": an officer's own unit or ID number in its
         # token widens nothing (it sees them as a colleague from another unit would).
         is_self = role is Role.DATA_SUBJECT
         own = principal.id_number if kind is SubjectKind.PERSON else principal.unit
         if is_self and own != key:
-            raise GraphQLError(
-                "a data subject may ask only about itself",
-                extensions={"code": "FORBIDDEN_SUBJECT"},
-            )
+            raise refusal(Code.FORBIDDEN_SUBJECT, "a data subject may ask only about itself")
         viewer = Viewer(role, wanted, is_self=is_self)
         disclosure.roles.add(role.value)
     disclosure.viewers[root_key(info)] = viewer

@@ -47,37 +47,33 @@ import secrets
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
 from auth.outbox import ItemStatus
 from auth.outbox_item import ItemKind, ItemState, OutboxItem
-from auth.principal import Purpose as AuthPurpose
 from auth.principal import Role
 from auth.visibility import Viewer
 from connectors.base import SHANGHAI
 from connectors.credit_parse import ObjectionDecision
+from connectors.error_codes import Code
 from connectors.errors import SourceError, SourceRefused, SourceUnavailable
 
 from .context import RequestContext
 from .delivery import DeliveryState
 from .disclosure import bind
-from .errors import source_unavailable
+from .errors import refusal, source_unavailable
 from .types import Purpose, SourceName, describe_values
 from .vet import SubjectInput, subject_of
 
 __all__ = [
     "MAX_REASON_CHARS",
     "MAX_RECORD_ID_CHARS",
-    "MAY_FILE",
     "Objection",
     "ObjectionStatus",
     "file_objection",
     "subject_objections",
 ]
 
-# The roles that grant SELF_CHECK, the purpose a filing binds.
-MAY_FILE = tuple(role.value for role in Role if AuthPurpose.SELF_CHECK in role.purposes)
 MAX_REASON_CHARS = 2_000
 MAX_RECORD_ID_CHARS = 64
 
@@ -153,27 +149,19 @@ async def file_objection(
     kind, key = subject_of(subject, "subject")
     context = info.context
     disclosure = context.disclosure
-    try:
-        bind(disclosure, info, Purpose.SELF_CHECK, kind, key)
-    except GraphQLError as refused:
-        if (refused.extensions or {}).get("code") != "FORBIDDEN_PURPOSE":
-            raise
-        raise GraphQLError(
-            "only the data subject (about its own records) and credit_admin may file an "
-            "objection; the caller's roles may not",
-            extensions={"code": "FORBIDDEN_PURPOSE", "mayFile": list(MAY_FILE)},
-        ) from None
+    bind(disclosure, info, Purpose.SELF_CHECK, kind, key, asking="file an objection")
     if source is not SourceName.CREDIT_PLATFORM:
-        raise GraphQLError(
+        raise refusal(
+            Code.OBJECTION_NOT_SUPPORTED,
             f"objections to {source.name} records are not taken here",
-            extensions={"code": "OBJECTION_NOT_SUPPORTED", "source": source.name},
+            source=source.name,
         )
     reason, record_id = reason.strip(), record_id.strip()
     if not 0 < len(reason) <= MAX_REASON_CHARS or not 0 < len(record_id) <= MAX_RECORD_ID_CHARS:
-        raise GraphQLError(
+        raise refusal(
+            Code.INVALID_ARGUMENT,
             f"give a record id of 1 to {MAX_RECORD_ID_CHARS} characters and a reason"
             f" of 1 to {MAX_REASON_CHARS}",
-            extensions={"code": "INVALID_ARGUMENT"},
         )
     item_id = secrets.token_hex(16)
     filing: dict[str, Any] = {
@@ -189,9 +177,9 @@ async def file_objection(
         )
         decision = ObjectionDecision(objection_id, record_id, status, None)
     except SourceRefused:
-        raise GraphQLError(
+        raise refusal(
+            Code.NOT_FOUND,
             "the credit platform has no such record of this subject open to an objection",
-            extensions={"code": "NOT_FOUND"},
         ) from None
     except SourceUnavailable:
         pass  # kept, and forwarded once the platform can be reached

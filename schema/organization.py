@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
 from connectors import records as r
+from connectors.error_codes import Code
 from connectors.procurement import AwardQuery
 from connectors.records import SubjectKey, SubjectType
 
 from .arguments import DateFrom, DateTo, IncludeInactive
 from .context import RequestContext
+from .errors import refusal
 from .in_force import debarment_in_force, issue_open
 from .objections import Objection, subject_objections
 from .records import (
@@ -139,9 +140,7 @@ class Organization:
         to: DateTo,
     ) -> list[Award] | None:
         if from_ > to:
-            raise GraphQLError(
-                "awards: `from` is after `to`", extensions={"code": "INVALID_ARGUMENT"}
-            )
+            raise refusal(Code.INVALID_ARGUMENT, "awards: `from` is after `to`")
         query = AwardQuery(purchaser_code=self.key, start=from_, end=to)
         found = await self.consulted.load(
             SourceName.PROCUREMENT, info.context.loaders.awards, query

@@ -21,16 +21,17 @@ import enum
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
 from auth.access_log_entry import ReportRow
 from auth.outbox import ItemStatus
 from auth.outbox_item import ItemKind, OutboxItem
 from connectors.base import SHANGHAI
+from connectors.error_codes import Code
 
 from .context import RequestContext
 from .delivery import DeliveryState
+from .errors import refusal
 from .types import describe_values
 
 __all__ = [
@@ -103,7 +104,7 @@ async def _own_report(info: Info[RequestContext, None], report_id: str) -> Repor
     context = info.context
     report = await context.access_log.report(report_id)
     if report is None or report.actor != context.disclosure.actor:
-        raise GraphQLError("no such report for this caller", extensions={"code": "NOT_FOUND"})
+        raise refusal(Code.NOT_FOUND, "no such report for this caller")
     context.disclosure.purposes.add(report.purpose)
     return report
 
@@ -111,9 +112,7 @@ async def _own_report(info: Info[RequestContext, None], report_id: str) -> Repor
 def _text(name: str, value: str | None, limit: int) -> str | None:
     text = (value or "").strip()
     if len(text) > limit:
-        raise GraphQLError(
-            f"{name} takes at most {limit} characters", extensions={"code": "INVALID_ARGUMENT"}
-        )
+        raise refusal(Code.INVALID_ARGUMENT, f"{name} takes at most {limit} characters")
     return text or None
 
 

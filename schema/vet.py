@@ -38,12 +38,13 @@ from auth.access_log_entry import ReportRow
 from auth.visibility import Viewer
 from connectors.base import now_shanghai
 from connectors.cache import ReportKey
+from connectors.error_codes import Code
 from connectors.identifiers import InvalidIdentifier, normalise_credit_code, normalise_id_number
 from connectors.records import SubjectKey, SubjectType
 
 from .context import RequestContext
 from .disclosure import bind
-from .errors import invalid_identifier, purpose_not_applicable
+from .errors import invalid_identifier, purpose_not_applicable, refusal
 from .gather import gather_evidence
 from .loaders import SourceCache
 from .purposes import sources_for
@@ -200,6 +201,7 @@ async def _judge(
     gathered = await gather_evidence(
         context.loaders, kind, key, sources, viewer, context.vetting.freshness_s
     )
+    await context.vetting.pacer.turn()  # a batch's evaluations share the loop's turns
     try:
         report = evaluate(context.vetting.rule_set, purpose, kind, day, gathered.evidence)
     except NotApplicable:
@@ -264,9 +266,8 @@ async def vet_many(
     info: Ctx, subjects: Sequence[SubjectInput], purpose: Purpose, as_of: dt.date | None
 ) -> list[VettingReport | GraphQLError]:
     if len(subjects) > MAX_BATCH:
-        raise GraphQLError(
-            f"at most {MAX_BATCH} subjects per call, got {len(subjects)}",
-            extensions={"code": "BATCH_TOO_LARGE"},
+        raise refusal(
+            Code.BATCH_TOO_LARGE, f"at most {MAX_BATCH} subjects per call, got {len(subjects)}"
         )
     outcomes = await asyncio.gather(
         *(vet_one(info, s, purpose, as_of, f"subjects[{i}]") for i, s in enumerate(subjects)),

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -36,6 +37,20 @@ async def serve(app: ASGIApp) -> AsyncIterator[str]:
         server.should_exit = True
         await task
         sock.close()
+
+
+def log_seal_files(folder: Path) -> dict[str, str]:
+    """An `[access_log]` section's key and checkpoint files, made in `folder`, as
+    production must name them."""
+    from auth.access_log_seal import development_chain_key, development_checkpoint_key
+
+    private, public = development_checkpoint_key(folder)
+    return {
+        "chain_key_file": str(development_chain_key(folder)),
+        "checkpoint_key_file": str(private),
+        "checkpoint_public_key_file": str(public),
+        "checkpoint_file": str(folder / "checkpoints.jsonl"),
+    }
 
 
 def id_number(n: int, birth: str = "19850312", region: str = "210102") -> str:

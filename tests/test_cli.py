@@ -190,7 +190,9 @@ async def test_token_signs_in_development_and_refuses_in_production(tmp_path):
     key_file.write_text("k" * 64, encoding="ascii")
     production.write_text(
         '[gateway]\nmode = "production"\n'
-        f'[auth]\njwks_file = "{keys}/jwks.json"\npseudonym_key_file = "{key_file}"\n',
+        f'[auth]\njwks_file = "{keys}/jwks.json"\npseudonym_key_file = "{key_file}"\n'
+        '[access_log]\nchain_key_file = "c.key"\ncheckpoint_key_file = "k.pem"\n'
+        'checkpoint_file = "checkpoints.jsonl"\n',
         encoding="utf-8",
     )
     process = await start("token", "--config", str(production), "--role", "auditor", "--sub", "a")

@@ -1,6 +1,6 @@
 """Appends access-log entries until killed, for the crash test.
 
-    python -m tests.auth.access_log_crash_writer DSN
+    python -m tests.auth.access_log_crash_writer DSN CHAIN_KEY
 
 Sixteen concurrent tasks append without pause (so groups form); each prints its
 entry's request id on its own line only AFTER `append` returned, i.e. once the
@@ -14,13 +14,13 @@ import datetime as dt
 import itertools
 import sys
 
-from auth.access_log import Entry, open_access_log
+from auth.access_log import Entry, Seal, open_access_log
 
 _WRITERS = 16
 
 
-async def _main(dsn: str) -> None:
-    log = await open_access_log(dsn)
+async def _main(dsn: str, chain_key: bytes) -> None:
+    log = await open_access_log(dsn, Seal(chain_key=chain_key))
     numbers = itertools.count()
 
     async def writer() -> None:
@@ -48,4 +48,4 @@ async def _main(dsn: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(_main(sys.argv[1]))
+    asyncio.run(_main(sys.argv[1], sys.argv[2].encode()))

@@ -39,6 +39,7 @@ from auth.access_log import (
     Entry,
     LogStore,
     ReportRow,
+    Seal,
     open_access_log,
     open_store,
     verify,
@@ -47,6 +48,8 @@ from auth.access_log_chain import GENESIS, ChainedEntry, entry_hash
 from auth.access_log_postgres import APPLICATION_NAME
 from auth.access_log_store import ENTRY_COLUMNS, REPORT_COLUMNS, LogQuery
 
+KEY = b"chain-key-of-the-tests-0123456789abcdef"
+SEAL = Seal(chain_key=KEY)
 CHINA = dt.timezone(dt.timedelta(hours=8))
 T0 = dt.datetime(2025, 6, 30, 9, 0, tzinfo=CHINA)
 REPO = Path(__file__).resolve().parents[2]
@@ -183,7 +186,7 @@ def dsn(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 async def log(dsn: str) -> AsyncIterator[AccessLog]:
-    access_log = await open_access_log(dsn)
+    access_log = await open_access_log(dsn, SEAL)
     yield access_log
     await access_log.close()
 
@@ -205,7 +208,7 @@ async def test_each_entry_is_committed_and_chained_when_append_returns(
         assert db.rows("SELECT head_seq, head_hash FROM access_log_chains") == [(n, digest)]
         previous = digest
     assert log.commits == 5
-    report = verify(dsn)
+    report = verify(dsn, KEY)
     assert (report.ok, report.chains, report.entries) == (True, 1, 5)
     assert report.summary() == "access log intact: 1 chain, 5 entries verified"
 
@@ -223,18 +226,18 @@ async def test_concurrent_appends_share_commits_and_return_only_once_readable(
     await asyncio.gather(*(append_then_read(n) for n in range(200)))
     assert 1 <= log.commits <= 10
     assert db.seqs(log.chain_id) == list(range(1, 201))
-    assert verify(dsn).ok
+    assert verify(dsn, KEY).ok
 
 
 async def test_a_group_holds_at_most_max_batch_entries(dsn: str) -> None:
-    async with await open_access_log(dsn, max_batch=8) as log:
+    async with await open_access_log(dsn, SEAL, max_batch=8) as log:
         await asyncio.gather(*(log.append(make_entry(n)) for n in range(50)))
         assert log.commits == 7  # 6 x 8 + 2
-    assert verify(dsn).entries == 50
+    assert verify(dsn, KEY).entries == 50
 
 
 async def test_close_commits_what_is_queued_and_refuses_more(dsn: str) -> None:
-    log = await open_access_log(dsn)
+    log = await open_access_log(dsn, SEAL)
     # gather runs the appends' first steps (queueing) before close() starts.
     await asyncio.gather(*(log.append(make_entry(n)) for n in range(20)), log.close())
     assert Database(dsn).seqs(log.chain_id) == list(range(1, 21))
@@ -264,7 +267,7 @@ async def test_a_failed_commit_fails_every_waiter_of_its_group_and_the_log_recov
     for n in range(3, 6):
         await log.append(make_entry(n))
     assert db.seqs(log.chain_id) == [1, 2, 3, 4, 5, 6]
-    assert verify(dsn).ok
+    assert verify(dsn, KEY).ok
 
 
 class LosesOneAcknowledgement:
@@ -297,7 +300,7 @@ async def test_after_an_unacknowledged_commit_the_chain_continues_from_its_head(
     dsn: str,
 ) -> None:
     store = LosesOneAcknowledgement(await open_store(dsn))
-    async with AccessLog(store) as log:
+    async with AccessLog(store, SEAL) as log:
         await log.append(make_entry(1))
         store.armed = True
         with pytest.raises(AccessLogWriteError):
@@ -305,14 +308,14 @@ async def test_after_an_unacknowledged_commit_the_chain_continues_from_its_head(
         await log.append(make_entry(3))
     # The refused request's entry did reach the log; the chain stays gapless.
     assert Database(dsn).seqs(log.chain_id) == [1, 2, 3]
-    assert verify(dsn).ok
+    assert verify(dsn, KEY).ok
 
 
 async def test_a_dead_postgres_connection_is_replaced_without_failing_anyone(
     postgres_dsn: str,
 ) -> None:
     db = Database(postgres_dsn)
-    async with await open_access_log(postgres_dsn) as log:
+    async with await open_access_log(postgres_dsn, SEAL) as log:
         await log.append(make_entry(0))
         [(killed,)] = db.rows(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
@@ -322,7 +325,7 @@ async def test_a_dead_postgres_connection_is_replaced_without_failing_anyone(
         assert killed == 1
         await asyncio.gather(*(log.append(make_entry(n)) for n in range(1, 11)))
         assert log.failed_commits == 0
-    assert verify(postgres_dsn).entries == 11
+    assert verify(postgres_dsn, KEY).entries == 11
 
 
 async def test_an_unreachable_postgres_fails_the_group_then_the_log_recovers(
@@ -345,7 +348,7 @@ async def test_an_unreachable_postgres_fails_the_group_then_the_log_recovers(
                     (name,),
                 )
 
-    async with await open_access_log(postgres_dsn) as log:
+    async with await open_access_log(postgres_dsn, SEAL) as log:
         await log.append(make_entry(0))
         allow_connections(False)
         try:
@@ -357,7 +360,7 @@ async def test_an_unreachable_postgres_fails_the_group_then_the_log_recovers(
         assert all(isinstance(result, AccessLogWriteError) for result in results)
         await log.append(make_entry(11))
     assert db.request_ids() == {"req-0", "req-11"}
-    assert verify(postgres_dsn).ok
+    assert verify(postgres_dsn, KEY).ok
 
 
 # --- tamper evidence ------------------------------------------------------------
@@ -373,19 +376,20 @@ class Written:
 async def written(dsn: str) -> Written:
     """Six entries on one chain (seq 2 carries a report), guards dropped."""
     entries = [make_entry(n, reports=(make_report(n),) if n == 2 else ()) for n in range(1, 7)]
-    async with await open_access_log(dsn) as log:
+    async with await open_access_log(dsn, SEAL) as log:
         for entry in entries:
             await log.append(entry)
-    assert verify(dsn).ok
+    assert verify(dsn, KEY).ok
     Database(dsn).drop_guards()
     return Written(log.chain_id, entries)
 
 
-def rehash(db: Database, written: Written, seq: int) -> None:
-    """Edit seq's actor and store the hash recomputed over the edit."""
+def rehash(db: Database, written: Written, seq: int, key: bytes = b"not the chain key" * 2) -> None:
+    """Edit seq's actor and store a hash recomputed over the edit, under a key that
+    is not the chain key (the database holder does not have it)."""
     [(prev_hash,)] = db.rows("SELECT prev_hash FROM access_log WHERE seq = ?", seq)
     forged = dataclasses.replace(written.entries[seq - 1], actor="mallory")
-    digest = entry_hash(written.chain_id, seq, prev_hash, forged)
+    digest = entry_hash(key, written.chain_id, seq, prev_hash, forged)
     db.execute(
         "UPDATE access_log SET actor = 'mallory', hash = ? WHERE seq = ?", params=(digest, seq)
     )
@@ -427,17 +431,17 @@ TAMPERING: list[Any] = [
     ),
     pytest.param(
         lambda db, w: rehash(db, w, 3),
-        4,
+        3,
         BreakKind.EDITED,
-        "its prev_hash does not match the hash of seq 3",
-        id="edited with its hash recomputed",
+        "its content does not match its hash",
+        id="edited with its hash recomputed without the key",
     ),
     pytest.param(
         lambda db, w: rehash(db, w, 6),
         6,
         BreakKind.EDITED,
-        "its hash does not match the chain's head record",
-        id="last entry edited with its hash recomputed",
+        "its content does not match its hash",
+        id="last entry edited with its hash recomputed without the key",
     ),
     pytest.param(
         lambda db, w: db.execute("DELETE FROM access_log WHERE seq = 3"),
@@ -502,7 +506,7 @@ async def test_verify_names_the_first_broken_link(
     dsn: str, written: Written, tamper: Tampering, seq: int, kind: BreakKind, detail: str
 ) -> None:
     tamper(Database(dsn), written)
-    report = verify(dsn)
+    report = verify(dsn, KEY)
     assert report.broken is not None
     assert (report.broken.chain_id, report.broken.seq, report.broken.kind) == (
         written.chain_id,
@@ -532,31 +536,34 @@ async def test_every_stored_column_is_covered_by_the_hash(
         day = dt.date(2020, 1, 1) if column == "as_of" else T0 - dt.timedelta(days=1)
         value = day.isoformat() if db.is_sqlite else day
     db.execute(f"UPDATE {table} SET {column} = ? WHERE seq = ?", params=(value, seq))  # noqa: S608
-    broken = verify(dsn).broken
+    broken = verify(dsn, KEY).broken
     assert broken is not None
     assert (broken.seq, broken.kind) == (seq, BreakKind.EDITED)
 
 
 async def test_an_undecodable_row_is_reported_as_edited(tmp_path: Path) -> None:
     dsn = f"sqlite:///{tmp_path / 'access.db'}"
-    async with await open_access_log(dsn) as log:
+    async with await open_access_log(dsn, SEAL) as log:
         for n in range(3):
             await log.append(make_entry(n))
     db = Database(dsn)
     db.drop_guards()
     db.execute("UPDATE access_log SET subjects = 'not json' WHERE seq = 2")
-    broken = verify(dsn).broken
+    broken = verify(dsn, KEY).broken
     assert broken is not None
     assert (broken.seq, broken.kind) == (2, BreakKind.EDITED)
     assert "cannot be read" in broken.detail
 
 
 async def test_verify_walks_every_chain_in_order(dsn: str) -> None:
-    async with await open_access_log(dsn) as first, await open_access_log(dsn) as second:
+    async with (
+        await open_access_log(dsn, SEAL) as first,
+        await open_access_log(dsn, SEAL) as second,
+    ):
         for n in range(3):
             await first.append(make_entry(n))
             await second.append(make_entry(100 + n))
-    report = verify(dsn)
+    report = verify(dsn, KEY)
     assert (report.ok, report.chains, report.entries) == (True, 2, 6)
     assert sorted(head.chain_id for head in report.heads) == sorted(
         [first.chain_id, second.chain_id]
@@ -565,7 +572,7 @@ async def test_verify_walks_every_chain_in_order(dsn: str) -> None:
     db = Database(dsn)
     db.drop_guards()
     db.execute("DELETE FROM access_log WHERE chain_id = ? AND seq = 2", params=(later,))
-    broken = verify(dsn)
+    broken = verify(dsn, KEY)
     assert broken.broken is not None
     assert (broken.broken.chain_id, broken.broken.seq) == (later, 2)
     assert broken.entries == 4  # the intact chain, then seq 1 of the broken one
@@ -582,16 +589,16 @@ async def test_the_tables_refuse_updates_and_deletes(dsn: str, log: AccessLog) -
     ):
         with pytest.raises((sqlite3.Error, psycopg.Error), match="append-only"):
             db.execute(statement)
-    assert verify(dsn).ok
+    assert verify(dsn, KEY).ok
 
 
 def test_verify_needs_a_log(tmp_path: Path, postgres_dsn: str) -> None:
     with pytest.raises(AccessLogUnreadable, match="no access log"):
-        verify(f"sqlite:///{tmp_path / 'missing.db'}")
+        verify(f"sqlite:///{tmp_path / 'missing.db'}", KEY)
     with pytest.raises(AccessLogUnreadable):
-        verify(postgres_dsn)  # an empty database: no tables
+        verify(postgres_dsn, KEY)  # an empty database: no tables
     with pytest.raises(ValueError, match="DSN"):
-        verify("mysql://somewhere")
+        verify("mysql://somewhere", KEY)
 
 
 # --- reports and searches -------------------------------------------------------
@@ -630,7 +637,7 @@ async def test_search_by_subject_actor_and_time(dsn: str, log: AccessLog) -> Non
 
 
 async def test_search_sees_every_writer(dsn: str, log: AccessLog) -> None:
-    async with await open_access_log(dsn) as other:
+    async with await open_access_log(dsn, SEAL) as other:
         await other.append(make_entry(7, subjects=["shared"]))
     await log.append(make_entry(8, subjects=["shared"]))
     found = await log.search(subject="shared")
@@ -672,7 +679,7 @@ def _read_until(process: subprocess.Popen[bytes], lines: int, timeout_s: float) 
 
 def test_a_killed_writer_loses_nothing_it_acknowledged(dsn: str) -> None:
     writer = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [sys.executable, "-m", "tests.auth.access_log_crash_writer", dsn],
+        [sys.executable, "-m", "tests.auth.access_log_crash_writer", dsn, KEY.decode()],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -691,6 +698,6 @@ def test_a_killed_writer_loses_nothing_it_acknowledged(dsn: str) -> None:
     assert writer.returncode == -signal.SIGKILL
     printed = output.decode().split("\n")[:-1]  # the last piece is empty or cut short
     assert set(printed) <= Database(dsn).request_ids()
-    report = verify(dsn)
+    report = verify(dsn, KEY)
     assert report.ok, report.summary()
     assert report.entries >= len(printed)

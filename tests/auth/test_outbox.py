@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from auth.access_log import AccessLog, AccessLogWriteError, Entry, ReportRow, open_access_log
+from auth.access_log import (
+    AccessLog,
+    AccessLogWriteError,
+    Entry,
+    ReportRow,
+    Seal,
+    open_access_log,
+)
 from auth.outbox import Delivered, Outbox, Postponed, Refused
 from auth.outbox_item import ItemKind, ItemState, OutboxItem
 from tests.gateway.outbox_harness import outbox_rows
@@ -32,7 +39,7 @@ def dsn(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 async def log(dsn: str) -> AsyncIterator[AccessLog]:
-    access_log = await open_access_log(dsn)
+    access_log = await open_access_log(dsn, Seal(chain_key=b"chain-key-of-the-outbox-tests-0123"))
     yield access_log
     await access_log.close()
 

@@ -627,6 +627,80 @@ async def test_exp_must_be_a_number_and_present(
     }
 
 
+HOUR = 3600
+
+
+@pytest.mark.parametrize(
+    ("changes", "valid"),
+    [
+        pytest.param({"exp": 1e308}, False, id="exp 1e308"),
+        pytest.param({"exp": int(NOW) + 12 * HOUR}, True, id="exactly 12 h after iat"),
+        pytest.param({"exp": int(NOW) + 12 * HOUR + 1}, False, id="a second over 12 h"),
+        pytest.param({"iat": None, "exp": int(NOW) + 11 * HOUR}, True, id="no iat, 11 h left"),
+        pytest.param({"iat": None, "exp": int(NOW) + 13 * HOUR}, False, id="no iat, 13 h left"),
+        pytest.param(
+            {"iat": int(NOW) + 100 * 24 * HOUR, "exp": int(NOW) + 100 * 24 * HOUR + HOUR},
+            False,
+            id="iat in the future",
+        ),
+        pytest.param({"iat": "yesterday"}, False, id="iat not a number"),
+    ],
+)
+async def test_a_token_lives_at_most_the_maximum_lifetime(
+    verifier: TokenVerifier, old_key: SigningKey, changes: dict[str, Any], valid: bool
+) -> None:
+    token = old_key.sign(claims(**changes))
+
+    if valid:
+        assert (await verifier.verify(token)).subject == "officer-17"
+    else:
+        assert await refused(verifier, token) in {
+            "the token lives longer than this service accepts",
+            "the token's 'iat' claim is not a number",
+        }
+
+
+async def test_the_maximum_lifetime_is_configurable(
+    make_verifier: Callable[..., TokenVerifier], jwks_path: Path, old_key: SigningKey
+) -> None:
+    short = make_verifier(JwksFile(jwks_path), max_lifetime_s=300)
+
+    reason = await refused(short, old_key.sign(claims()))  # 600 s
+    assert reason == "the token lives longer than this service accepts"
+
+
+def sign_json(key: SigningKey, payload: str, header: str | None = None) -> str:
+    """A validly signed token over exactly this JSON text (names may repeat)."""
+    head = header or json.dumps({"alg": key.alg, "typ": "JWT", "kid": key.kid})
+    signing_input = f"{b64(head.encode())}.{b64(payload.encode())}".encode()
+    algorithm = jwt.get_algorithm_by_name(key.alg)
+    signature = algorithm.sign(signing_input, algorithm.prepare_key(key.private))
+    return f"{signing_input.decode()}.{b64(signature)}"
+
+
+async def test_a_repeated_roles_claim_is_refused(
+    verifier: TokenVerifier, old_key: SigningKey, new_key: SigningKey
+) -> None:
+    base = json.dumps(claims(roles=["data_subject"]))[:-1]
+    repeated = base + ', "roles": ["credit_admin"]}'
+    assert json.loads(repeated)["roles"] == ["credit_admin"]  # what a last-wins parser sees
+    for key in (old_key, new_key):
+        assert (await verifier.verify(sign_json(key, json.dumps(claims())))).roles == (
+            Role.HR_OFFICER,
+        )
+        assert await refused(verifier, sign_json(key, repeated)) == (
+            "the token names a claim or header field twice"
+        )
+    nested = base + ', "extra": {"a": 1, "a": 2}}'
+    assert await refused(verifier, sign_json(old_key, nested)) == (
+        "the token names a claim or header field twice"
+    )
+    header = json.dumps({"alg": "ES256", "kid": old_key.kid})[:-1] + ', "kid": "key-2024"}'
+    assert await refused(verifier, sign_json(old_key, json.dumps(claims()), header)) == (
+        "the token names a claim or header field twice"
+    )
+
+
 # ---------------------------------------------------------- issuer, audience
 
 

@@ -91,3 +91,45 @@ def test_every_computed_credit_code_is_valid_and_a_symbol_change_is_caught(body)
     assert is_valid_credit_code(code)
     other = CREDIT_CODE_ALPHABET[(CREDIT_CODE_ALPHABET.index(code[5]) + 1) % 31]
     assert not is_valid_credit_code(code[:5] + other + code[6:])
+
+
+FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+LIGATURE_CODE = "91350100MA0FF01005"  # valid, with "FF" that U+FB00 (ﬀ) upper-cases to
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        KNOWN_ID.translate(FULL_WIDTH),
+        KNOWN_ID.translate(ARABIC_INDIC),
+        KNOWN_ID[:10].translate(ARABIC_INDIC) + KNOWN_ID[10:],  # a few look-alikes
+        "110105491231002".translate(FULL_WIDTH),  # the legacy form
+        KNOWN_ID[:17] + "Ｘ",
+        "\u3000" + KNOWN_ID[:5] + "\u0661" + KNOWN_ID[6:],
+    ],
+    ids=["full-width", "arabic-indic", "mixed", "legacy full-width", "full-width X", "one digit"],
+)
+def test_look_alike_digits_are_not_an_id_number(value):
+    assert value.strip().upper() != KNOWN_ID  # not ASCII: nothing to normalise
+    with pytest.raises(InvalidIdentifier, match="ASCII") as caught:
+        normalise_id_number(value, field="idNumber")
+    assert value not in str(caught.value)
+    assert not is_valid_id_number(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        KNOWN_CODE.translate(FULL_WIDTH),
+        KNOWN_CODE.translate(ARABIC_INDIC),
+        LIGATURE_CODE.replace("FF", "\ufb00"),
+        LIGATURE_CODE.replace("F", "Ｆ"),
+    ],
+    ids=["full-width", "arabic-indic", "ligature", "full-width letters"],
+)
+def test_look_alike_symbols_are_not_a_credit_code(value):
+    assert normalise_credit_code(LIGATURE_CODE) == LIGATURE_CODE
+    with pytest.raises(InvalidIdentifier, match="ASCII"):
+        normalise_credit_code(value, field="creditCode")
+    assert not is_valid_credit_code(value)

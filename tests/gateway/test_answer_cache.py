@@ -18,9 +18,11 @@ import pytest
 from auth.policy import load_policy
 from auth.principal import Principal, Role
 from connectors.base import now_shanghai
+from connectors.cache import Stored
 from connectors.cache_backends import MemoryCache
 from connectors.cache_rules import CacheKeys
 from gateway.answer_cache import AnswerCache, single_query
+from gateway.graphql_http import GraphQLRequest
 from tests.gateway.test_caching import (
     PERSON_QUERY,
     QUIET,
@@ -54,6 +56,26 @@ def logged(tmp_path: Path) -> list[tuple[str, str, str]]:
             "SELECT e.actor, r.report_id, e.fields FROM access_log_reports r "
             "JOIN access_log e ON e.chain_id = r.chain_id AND e.seq = r.seq ORDER BY e.seq"
         ).fetchall()
+
+
+def without_volatile(text: str) -> str:
+    """A `vet` answer's text with what each answer makes anew replaced by "-"."""
+    answer = json.loads(text)
+    report = answer["data"]["vet"]
+    volatile = [answer["extensions"]["requestId"], report["reportId"], report["generatedAt"]]
+    # For an officer, asOf is the answer's time less the platform's serving bound.
+    volatile += [
+        source[name] for source in report["sources"] for name in ("asOf", "cacheAgeSeconds")
+    ]
+    for value in volatile:
+        if value is not None:
+            text = text.replace(json.dumps(value), '"-"')
+    return text
+
+
+async def readyz(stack: Stack, token: str) -> Any:
+    """`/readyz` with its detail (the cache's counters need a token)."""
+    return await stack.client.get("/readyz", headers={"Authorization": f"Bearer {token}"})
 
 
 def hits(stack: Stack) -> int:
@@ -189,10 +211,17 @@ def test_callers_who_may_see_differently_never_share_a_key():
         rule_set_version="rules-1",
         clock=now_shanghai,
     )
-    body = json.dumps({"query": "{ x }", "variables": {"id": known.PERSON}}).encode()
 
-    def key(principal: Principal | None, text: bytes = body) -> str:
-        return answers.question(principal, text).key
+    def key(principal: Principal | None, subject: str = known.PERSON) -> str:
+        body = json.dumps({"query": "{ x }", "variables": {"id": subject}}).encode()
+        asked = GraphQLRequest(
+            query="{ x }",
+            variables={"id": subject},
+            operation_name=None,
+            extensions=None,
+            body=body,
+        )
+        return answers.question(principal, asked).key
 
     def caller(*roles: Role, sub: str = "a", **claims: Any) -> Principal:
         return Principal(subject=sub, roles=roles, **claims)
@@ -211,26 +240,28 @@ def test_callers_who_may_see_differently_never_share_a_key():
     keys = {key(hr), *(key(other) for other in others)}
     assert len(keys) == 1 + len(others)
     assert key(caller(Role.HR_OFFICER, sub="b", unit=known.UNIT)) == key(hr)
-    other_variables = json.dumps({"query": "{ x }", "variables": {"id": known.OTHERS[0]}})
-    assert key(hr, other_variables.encode()) != key(hr)
+    assert key(hr, known.OTHERS[0]) != key(hr)
     assert known.PERSON not in key(hr)
 
 
+def asking(query, name=None):
+    return GraphQLRequest(
+        query=query, variables=None, operation_name=name, extensions=None, body=b""
+    )
+
+
 @pytest.mark.parametrize(
-    "body",
+    ("query", "name"),
     [
-        b"[]",
-        b"{",
-        b'{"query": 1}',
-        b'{"query": "{ x }", "variables": []}',
-        b'{"query": "mutation { x }"}',
-        b'{"query": "query A { x } query B { y }"}',  # which one: no operationName
-        b'{"query": "{ x", "operationName": null}',
+        ("mutation { x }", None),
+        ("query A { x } query B { y }", None),  # which one: no operationName
+        ("query A { x }", "B"),
+        ("{ x", None),
     ],
 )
-def test_only_bodies_asking_one_query_may_be_kept(body):
-    assert single_query(body) is None
-    assert single_query(b'{"query": "query A { x } mutation B { y }", "operationName": "A"}')
+def test_only_requests_asking_one_query_may_be_kept(query, name):
+    assert not single_query(asking(query, name))
+    assert single_query(asking("query A { x } mutation B { y }", "A"))
 
 
 async def test_kept_answers_have_a_bound_of_their_own(dataset, tmp_path):
@@ -242,7 +273,8 @@ async def test_kept_answers_have_a_bound_of_their_own(dataset, tmp_path):
             first = await stack.query(VET_QUERY, hr, id=known.PERSON, p="CADRE_SELECTION")
             assert hits(stack) == 0  # pushed out by the second subject's answer
             again = await stack.query(VET_QUERY, hr, id=known.PERSON, p="CADRE_SELECTION")
-            counters = (await stack.client.get("/readyz")).json()["cache"]["counters"]
+            ready = await stack.client.get("/readyz", headers={"Authorization": f"Bearer {hr}"})
+            counters = ready.json()["cache"]["counters"]
             records = counters["entries"]
 
     assert again["data"]["vet"]["findings"] == first["data"]["vet"]["findings"]
@@ -270,16 +302,113 @@ async def test_a_reissued_answer_has_the_bytes_the_endpoint_would_send(dataset, 
             sent = [await stack.post(FULL_VET, hr, **ask) for _ in range(3)]
             assert hits(stack) == 1
 
-    def without_volatile(text: str) -> str:
-        answer = json.loads(text)
-        report = answer["data"]["vet"]
-        volatile = [answer["extensions"]["requestId"], report["reportId"], report["generatedAt"]]
-        # For an officer, asOf is the answer's time less the platform's serving bound.
-        volatile += [source["asOf"] for source in report["sources"]]
-        for value in volatile:
-            text = text.replace(json.dumps(value), '"-"')
-        return text
-
     kept, reissued = (without_volatile(response.text) for response in sent[1:])
     assert reissued == kept
     assert sent[2].headers["content-type"] == sent[1].headers["content-type"]
+
+
+async def test_a_kept_answer_is_sent_in_the_media_type_asked_for(dataset, tmp_path):
+    async with platforms(dataset, tmp_path) as running:
+        async with gateway_on(running, tmp_path, cache=QUIET) as stack:
+            hr = stack.token("hr_officer", "hr", unit=known.UNIT)
+            ask = {"id": known.PERSON, "p": "CADRE_SELECTION"}
+            for _ in range(2):
+                await stack.query(FULL_VET, hr, **ask)
+            reissued = await stack.client.post(
+                "/graphql",
+                json={"query": FULL_VET, "variables": ask},
+                headers={
+                    "Authorization": f"Bearer {hr}",
+                    "Accept": "application/graphql-response+json",
+                },
+            )
+            assert hits(stack) == 1
+    assert reissued.status_code == 200
+    assert reissued.headers["content-type"] == "application/graphql-response+json"
+    assert reissued.headers["cache-control"] == "no-store"
+    assert reissued.headers["x-request-id"] == reissued.json()["extensions"]["requestId"]
+
+
+SPELLINGS = [
+    FULL_VET,
+    "# the HR screen's query\n" + " ".join(FULL_VET.split()).replace(" {", "{").replace("{ ", "{"),
+    FULL_VET.replace("reportId generatedAt", "reportId,\n\tgeneratedAt").replace("  ", "    "),
+]
+
+
+async def test_spellings_of_one_request_share_a_kept_answer(dataset, tmp_path):
+    async with platforms(dataset, tmp_path) as running:
+        async with gateway_on(running, tmp_path, cache=QUIET) as stack:
+            hr = stack.token("hr_officer", "hr", unit=known.UNIT)
+            headers = {"Authorization": f"Bearer {hr}"}
+            bodies = [
+                {"query": SPELLINGS[0], "variables": {"id": known.PERSON, "p": "CADRE_SELECTION"}},
+                {"variables": {"p": "CADRE_SELECTION", "id": known.PERSON}, "query": SPELLINGS[1]},
+                {"query": SPELLINGS[2], "variables": {"p": "CADRE_SELECTION", "id": known.PERSON}},
+            ]
+            sent = [
+                await stack.client.post("/graphql", json=body, headers=headers) for body in bodies
+            ]
+            assert hits(stack) == 1  # the third spelling got the second's kept answer
+            assert stack.app.state.answers.stored == 1
+
+    assert without_volatile(sent[2].text) == without_volatile(sent[1].text)
+
+
+async def test_an_answer_above_the_entry_cap_is_not_kept(dataset, tmp_path):
+    cache = {**QUIET, "max_answer_entry_bytes": 1_024}
+    async with platforms(dataset, tmp_path) as running:
+        async with gateway_on(running, tmp_path, cache=cache) as stack:
+            hr = stack.token("hr_officer", "hr", unit=known.UNIT)
+            answers = [
+                await stack.query(FULL_VET, hr, id=known.PERSON, p="CADRE_SELECTION")
+                for _ in range(3)
+            ]
+            counters = (await readyz(stack, hr)).json()["cache"]["counters"]
+    assert len(json.dumps(answers[1])) > 1_024
+    assert counters["answers_too_large"] == 2  # the second and third asks
+    assert (counters["answers_kept"], counters["answer_hits"], counters["answers"]) == (0, 0, 0)
+    assert len({answer["data"]["vet"]["reportId"] for answer in answers}) == 3
+
+
+async def test_kept_answers_are_bounded_by_bytes(dataset, tmp_path):
+    cache = {**QUIET, "max_answer_bytes": 4_000}
+    async with platforms(dataset, tmp_path) as running:
+        async with gateway_on(running, tmp_path, cache=cache) as stack:
+            hr = stack.token("hr_officer", "hr", unit=known.UNIT)
+            held = []
+            for subject in (known.PERSON, *known.OTHERS[:4]):
+                for _ in range(2):
+                    await stack.query(FULL_VET, hr, id=subject, p="CADRE_SELECTION")
+                counters = (await readyz(stack, hr)).json()["cache"]["counters"]
+                held.append((counters["answers"], counters["answer_bytes"]))
+            kept = counters["answers_kept"]
+    assert kept == 5
+    assert all(size <= 4_000 for _, size in held)
+    assert held[-1][0] < 5  # the oldest went to make room
+    assert held[-1][0] >= 1
+
+
+async def test_memory_cache_weights_bound_it_and_leave_with_their_entries():
+    now = now_shanghai()
+    later = now + dt.timedelta(hours=1)
+    memory = MemoryCache(100, max_bytes=10, weigh=lambda value: len(str(value)))
+
+    def item(key: str, value: str, tag: str) -> Stored:
+        return Stored(
+            key=key, value=value, fetched_at=now, fresh_until=later, expires_at=later, tags=(tag,)
+        )
+
+    await memory.put_many([item("a", "aaaa", "t1"), item("b", "bbbb", "t2")], now)
+    assert (len(memory), memory.bytes) == (2, 8)
+    await memory.put_many([item("c", "cccc", "t3")], now)  # 12 > 10: "a" goes
+    assert (await memory.get_many(["a", "b", "c"], now))[0] is None
+    assert (len(memory), memory.bytes) == (2, 8)
+    await memory.evict(["t2"], now)
+    assert (len(memory), memory.bytes) == (1, 4)
+    await memory.put_many([item("c", "cc", "t3")], now)  # replaced, not counted twice
+    assert memory.bytes == 2
+    await memory.clear()
+    assert (len(memory), memory.bytes) == (0, 0)
+    with pytest.raises(ValueError, match="together"):
+        MemoryCache(10, max_bytes=10)

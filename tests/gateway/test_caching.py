@@ -27,7 +27,7 @@ from gateway.caching import Clock, clock_from_environment
 from gateway.settings import ConfigError, load_settings
 from tests.schema import dataset as known
 from tests.stack import Stack, platforms
-from tests.support import serve
+from tests.support import log_seal_files, serve
 
 PERSON_QUERY = """query ($id: String!, $p: Purpose!, $d: Date) {
   person(idNumber: $id, purpose: $p, asOf: $d) {
@@ -253,6 +253,7 @@ async def test_fake_now_moves_the_as_of_date_in_development_only(dataset, tmp_pa
             running[2],
             gateway={"mode": "production"},
             auth={"jwks_file": "jwks.json", "pseudonym_key_file": "pseudonym.key"},
+            access_log=log_seal_files(tmp_path / "seal"),
         )
     report = answer["data"]["vet"]
     assert report["asOf"] == "2031-02-03"

@@ -124,7 +124,8 @@ async def test_without_redis_the_gateway_answers_from_the_platforms_and_recovers
 
 
 async def readiness(stack: Stack) -> dict[str, Any]:
-    answer = await stack.client.get("/readyz")
+    token = stack.token("hr_officer", "hr")  # the cache's detail needs one
+    answer = await stack.client.get("/readyz", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200
     body: dict[str, Any] = answer.json()
     return body

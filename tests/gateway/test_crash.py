@@ -17,6 +17,8 @@ import httpx
 
 from auth.access_log import verify
 from auth.devkeys import mint_token
+from gateway.keys import log_verification
+from gateway.settings import load_settings
 from tests.schema import dataset as known
 from tests.stack import platforms
 from tests.test_cli import PROJECT, free_ports
@@ -90,5 +92,5 @@ async def test_every_answered_request_is_logged_after_sigkill(tmp_path):
         logged = {row[0] for row in db.execute("SELECT request_id FROM access_log")}
     missing = set(answered) - logged
     assert not missing, f"{len(missing)} answered requests have no log entry"
-    report = verify(f"sqlite:///{access}")
+    report = verify(f"sqlite:///{access}", *log_verification(load_settings(config)))
     assert report.ok, report.summary()

@@ -119,7 +119,7 @@ async def test_who_may_file_and_what(dataset, tmp_path):
     assert "the data subject" in refused["message"]
     assert "credit_admin" in refused["message"]
     assert "SELF_CHECK" not in refused["message"]
-    assert refused["extensions"]["mayFile"] == ["credit_admin", "data_subject"]
+    assert refused["extensions"]["grantedTo"] == ["credit_admin", "data_subject"]
     assert nothing_filed == []
     assert on_behalf["data"]["fileObjection"]["status"] == "RECEIVED"
     assert ("hr", "DENIED") in outcomes(tmp_path)

@@ -62,6 +62,11 @@ def test_secrets_do_not_show_in_repr(tmp_path):
             '[gateway]\nmode = "production"\n[auth]\njwks_file = "k.json"\nenforce = false\n',
             "auth.enforce",
         ),
+        (
+            '[gateway]\nmode = "production"\n[auth]\njwks_file = "k.json"\n'
+            'pseudonym_key_file = "p.key"\n',
+            "access_log.chain_key_file",
+        ),
     ],
 )
 def test_a_bad_configuration_names_the_key(tmp_path, text, key):

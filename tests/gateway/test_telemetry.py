@@ -174,7 +174,7 @@ async def test_no_span_holds_an_id_number_a_name_or_a_token(dataset, tmp_path, r
             await stack.query(VET, hr, s={"idNumber": known.PERSON}),
             # An identifier in error: refused, and its error must not leak either.
             await stack.query(PERSON_INLINE % (known.PERSON[:-1] + "0", "AUDIT"), auditor),
-            # A document that does not parse, and one that does not validate.
+            # A document that does not parse, and one of two operations with no name given.
             await stack.query(f'{{ person(idNumber: "{known.PERSON}", purpose: AUDIT', auditor),
             await stack.query(PERSON_INLINE % (known.PERSON, "AUDIT") + "{ x }", auditor),
         ]
@@ -189,7 +189,11 @@ async def test_no_span_holds_an_id_number_a_name_or_a_token(dataset, tmp_path, r
     assert answers[4]["data"]["vet"]["subject"]["name"] == known.PERSON_NAME
     assert by_get.json()["data"]["person"]["name"] == known.PERSON_NAME
     assert answers[5]["errors"][0]["extensions"]["code"] == "INVALID_IDENTIFIER"
-    assert [answer["data"] for answer in answers[6:]] == [None, None]
+    assert [answer["errors"][0]["extensions"]["code"] for answer in answers[6:]] == [
+        "GRAPHQL_PARSE_FAILED",
+        "BAD_REQUEST",
+    ]
+    assert not any("data" in answer for answer in answers[6:])
 
     spans = recorded.spans.get_finished_spans()
     assert len({span.context.trace_id for span in spans}) == 9  # one per request
@@ -219,7 +223,7 @@ async def test_no_span_holds_an_id_number_a_name_or_a_token(dataset, tmp_path, r
         for span in spans
         if "graphql.document" in (span.attributes or {})
     ]
-    assert len(documents) == 8  # all but the one that did not parse
+    assert len(documents) == 7  # all but the one that did not parse and the one refused before
     assert any('person(idNumber: "?", purpose: AUDIT)' in doc for doc in documents)
     # The GET's query string is replaced on its server span.
     (get,) = [span for span in spans if span.name == "GET /graphql"]

@@ -14,6 +14,7 @@ from gateway.settings import ConfigError
 from gateway.trusted import load_trusted_documents
 from tests.schema import dataset as known
 from tests.stack import running_stack
+from tests.support import log_seal_files
 
 LISTED = "query ($id: String!) { person(idNumber: $id, purpose: HONOURS) { name } }"
 UNLISTED = "query ($id: String!) { person(idNumber: $id, purpose: HONOURS) { name birthDate } }"
@@ -34,6 +35,7 @@ def production(tmp_path: Path, trusted: Path | None) -> dict[str, dict[str, Any]
     return {
         "gateway": gateway,
         "auth": {"jwks_file": str(jwks), "pseudonym_key_file": str(key_file)},
+        "access_log": log_seal_files(tmp_path / "seal"),
     }
 
 
@@ -62,7 +64,7 @@ async def test_only_listed_documents_run_in_production(dataset, tmp_path):
     for answer in (refused, by_get):
         assert answer.status_code == 200
         body = answer.json()
-        assert body["data"] is None
+        assert "data" not in body
         assert body["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
     assert unasked == counts  # refused before anything was parsed or asked
     assert admin["data"]["person"]["birthDate"]  # credit_admin is exempt
@@ -91,3 +93,21 @@ def test_a_bad_line_stops_the_start_naming_file_and_line(tmp_path):
     assert load_trusted_documents(listing(tmp_path, LISTED)) == {
         hashlib.sha256(LISTED.encode()).hexdigest()
     }
+
+
+async def test_another_spelling_of_a_kept_answer_is_still_refused(dataset, tmp_path):
+    """Kept answers are shared by every spelling of a document; the list is not."""
+    settings = production(tmp_path, listing(tmp_path, LISTED))
+    respelt = "# same question\n" + LISTED.replace(" { ", "{").replace(" }", "}")
+    async with running_stack(
+        dataset, tmp_path, cache={"poll_interval_s": 3600.0}, **settings
+    ) as stack:
+        hr = stack.token("hr_officer", "hr", unit=known.UNIT)
+        for _ in range(3):
+            listed = await stack.query(LISTED, hr, id=known.PERSON)
+        assert stack.app.state.answers.hits == 1  # kept, and re-issued once
+        refused = await stack.query(respelt, hr, id=known.PERSON)
+        assert stack.app.state.answers.hits == 1
+    assert listed["data"]["person"]["name"] == known.PERSON_NAME
+    assert "data" not in refused  # refused as a whole: no data member
+    assert refused["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
