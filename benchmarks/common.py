@@ -230,17 +230,18 @@ class RunningStandins:
 
 @contextlib.asynccontextmanager
 async def run_standins(
-    dataset: Path, scratch: Path, *, latency_ms: float = 0.0
+    dataset: Path, scratch: Path, *, latency_ms: float = 0.0, court_rate_limit: int = 0
 ) -> AsyncIterator[RunningStandins]:
     """The stand-ins on free loopback ports, `latency_ms` on every HTTP request,
-    the court's rate limit off and the archive database in `scratch`."""
+    the court's rate limit off (unless `court_rate_limit` requests a second) and
+    the archive database in `scratch`."""
     config = scratch / "platforms.toml"
     log = scratch / "standins.log"
     ports = [str(_free_port()) for _ in range(3)]
     command = [
         sys.executable, "-m", "gateway.cli", "simulators", "--dataset", str(dataset),
         "--config-out", str(config), "--latency-ms", f"{latency_ms:g}",
-        "--court-rate-limit", "0", "--archive-dsn", f"sqlite:///{scratch / 'archive.db'}",
+        "--court-rate-limit", str(court_rate_limit), "--archive-dsn", f"sqlite:///{scratch / 'archive.db'}",
         "--host", HOST, "--credit-port", ports[0], "--procurement-port", ports[1],
         "--court-port", ports[2],
     ]  # fmt: skip

@@ -45,6 +45,7 @@ from schema.disclosure import Disclosure
 from schema.loaders import Loaders, PlatformReads
 from schema.vetting import RuleSet, load_rule_set
 
+from .admission import Admission
 from .answer_cache import (
     AnswerCache,
     Question,
@@ -230,6 +231,7 @@ def create_app(
     services = _Services()
     probe = partial(probe_all, settings.platforms, client)
     rate_limit = PrincipalRateLimit(settings.limits.requests_per_minute)
+    admission = Admission(settings.limits)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -250,6 +252,15 @@ def create_app(
                 "process": os.getpid(),
                 "calls": {name: p.requests for name, p in connectors.platforms().items()},
                 "archive_statements": connectors.archive.statements,
+            },
+            # This worker's load: a breaker opens only on what a platform did.
+            "load": {
+                "inFlight": admission.in_flight,
+                "shed": admission.shed,
+                "breakers": {
+                    name: platform.breaker.state.value
+                    for name, platform in connectors.platforms().items()
+                },
             },
         }
         return JSONResponse(body, status_code=200 if ready else 503)
@@ -293,7 +304,9 @@ def create_app(
         # In front of level 3: a kept answer is shared by every spelling of its
         # document, and only the spelling listed may run.
         graphql = only_trusted_documents(graphql, trusted)
-    endpoint: ASGIApp = BearerAuth(rate_limit.wrap(graphql), build_verifier(settings))
+    endpoint: ASGIApp = BearerAuth(
+        rate_limit.wrap(admission.wrap(graphql)), build_verifier(settings)
+    )
     page_routes: list[Route] = []
     if settings.gateway.mode == "development":
         endpoint, page_routes = with_graphiql(endpoint, graphiql or GraphiQLPage())
@@ -313,4 +326,5 @@ def create_app(
     app.state.services = services
     app.state.caching = caching  # cache health and counters; `evict_subjects` for objections
     app.state.answers = answers  # level 3 (None when nothing is cached): hits, answers stored
+    app.state.admission = admission  # requests in flight and shed
     return app
