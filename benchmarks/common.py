@@ -241,7 +241,8 @@ async def run_standins(
     command = [
         sys.executable, "-m", "gateway.cli", "simulators", "--dataset", str(dataset),
         "--config-out", str(config), "--latency-ms", f"{latency_ms:g}",
-        "--court-rate-limit", str(court_rate_limit), "--archive-dsn", f"sqlite:///{scratch / 'archive.db'}",
+        "--court-rate-limit", str(court_rate_limit),
+        "--archive-dsn", f"sqlite:///{scratch / 'archive.db'}",
         "--host", HOST, "--credit-port", ports[0], "--procurement-port", ports[1],
         "--court-port", ports[2],
     ]  # fmt: skip
@@ -269,6 +270,9 @@ def benchmark_settings(scratch: Path) -> dict[str, dict[str, object]]:
             "max_aliases": 100_000,
             "max_tokens": 10_000_000,
             "max_cost": 1_000_000_000,
+            # One load client is one caller: admission control must not shed it.
+            "max_in_flight": 1_000,
+            "max_in_flight_per_principal": 1_000,
         },
         "access_log": {"dsn": f"sqlite:///{scratch / 'access.db'}"},
     }

@@ -149,7 +149,10 @@ async def run(args: argparse.Namespace) -> None:
             config.write_text(
                 standins.config.read_text(encoding="utf-8")
                 .replace("enforce = false", "enforce = true")
-                .replace("requests_per_minute = 1000000000", "requests_per_minute = 600"),
+                .replace("requests_per_minute = 1000000000", "requests_per_minute = 600")
+                # Admission control at its defaults: this benchmark is about it.
+                .replace("max_in_flight = 1000\n", "")
+                .replace("max_in_flight_per_principal = 1000\n", ""),
                 encoding="utf-8",
             )
             keys = scratch / "dev-keys"

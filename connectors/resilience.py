@@ -111,30 +111,39 @@ async def retrying(
         wait=wait,
         reraise=True,
     )
+    last: list[BaseException] = []
     try:
         async with platform_deadline(deadline_s, allowance_s=allowance_s) as whole:
             async for round_ in retry:
                 with round_:
                     left = whole.left()
-                    return await _attempt(attempt, platform, min(attempt_timeout_s, left))
+                    last.clear()
+                    try:
+                        return await _attempt(attempt, platform, min(attempt_timeout_s, left))
+                    except SourceRateLimited as error:
+                        last.append(error)
+                        raise
     except TimeoutError:
         if whole.gateway_stalled:
             raise _busy(platform) from None
+        if last:  # ran out of time waiting as the platform asked: still a 429
+            raise last[-1] from None
         raise SourceTimeout(platform, f"no answer within {deadline_s:g} s") from None
     raise AssertionError("unreachable: tenacity re-raises the last failure")  # pragma: no cover
 
 
 async def _attempt(attempt: Callable[[float], Awaitable[T]], platform: str, timeout_s: float) -> T:
-    """One attempt; its timeout is `GatewayBusy` when the platform had not had
-    `timeout_s` of platform time (the event loop was behind for part of it)."""
+    """One attempt; its timeout is `GatewayBusy` when the event loop was behind
+    for a good part of it and the platform had not had its time."""
     loop = asyncio.get_running_loop()
     monitor = stall_monitor()
     started, stalled = loop.time(), monitor.stalled_s
     try:
         return await attempt(timeout_s)
     except SourceTimeout:
-        platform_s = loop.time() - started - (monitor.stalled_s - stalled)
-        if platform_s < timeout_s * PLATFORM_SHARE:
+        stall_s = monitor.stalled_s - stalled
+        platform_s = loop.time() - started - stall_s
+        if stall_s >= timeout_s * (1 - PLATFORM_SHARE) and platform_s < timeout_s * PLATFORM_SHARE:
             raise _busy(platform) from None
         raise
 

@@ -77,8 +77,8 @@ class LimitsSettings(_Section):
     requests_per_minute: int = Field(600, ge=1, description="per principal")
     # Admission control per worker (gateway/admission.py): beyond these a request is
     # answered 503 OVERLOADED at once instead of waiting past platform deadlines.
-    max_in_flight: int = Field(64, ge=1, description="GraphQL requests running at once")
-    max_in_flight_per_principal: int = Field(32, ge=1, description="one caller's share")
+    max_in_flight: int = Field(32, ge=1, description="GraphQL requests running at once")
+    max_in_flight_per_principal: int = Field(8, ge=1, description="one caller's share")
     max_queue_ms: int = Field(250, ge=0, description="longest wait for a slot")
     # Slow clients (gateway/serving.py): a request's headers and its body must each
     # arrive within these; an idle kept-alive connection is closed after keep_alive_s.

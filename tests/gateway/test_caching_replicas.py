@@ -91,7 +91,8 @@ async def two_replicas(
             + f'\n[auth]\ndev_keys_dir = "{keys}"\n'
             + f'[access_log]\ndsn = "sqlite:///{tmp_path / "access.db"}"\n'
             # One caller's hundred requests at once: all of them run.
-            + "[limits]\nrequests_per_minute = 100000\nmax_in_flight_per_principal = 64\n"
+            + "[limits]\nrequests_per_minute = 100000\nmax_in_flight = 100\n"
+            + "max_in_flight_per_principal = 100\n"
             + "max_queue_ms = 60000\n"
             + f'[cache]\nbackend = "redis"\nredis_url = "{redis_url}"\n'
             + f"poll_interval_s = {poll_interval_s}\nredis_timeout_s = 30\n",

@@ -154,8 +154,11 @@ async def test_a_burst_from_one_caller_is_shed_at_once_and_another_caller_is_ser
 async def test_ten_times_the_load_sheds_the_excess_and_the_admitted_keep_their_deadlines(
     dataset, tmp_path
 ):
-    # Platforms at 300 ms, deadlines at their defaults (2 s a call).
-    async with worker(dataset, tmp_path, latency_ms=300) as (gateway, keys):
+    # Platforms at 300 ms. Deadlines of 10 s: the court's token and query take two
+    # round trips within one attempt, which a machine busy with other work can push
+    # past the default second; what is asserted is that admitted work is not queued
+    # behind the excess.
+    async with worker(dataset, tmp_path, latency_ms=300, deadline_s=10) as (gateway, keys):
         callers = [mint_token(keys, "hr_officer", f"officer-{n}") for n in range(4)]
         answers: list[tuple[httpx.Response, float]] = []
         footprint: list[tuple[int, int]] = []
@@ -175,10 +178,9 @@ async def test_ten_times_the_load_sheds_the_excess_and_the_admitted_keep_their_d
     # Each wave's first request finds a slot; most of the rest are turned away.
     assert len(admitted) >= 3
     assert len(shed) >= len(answers) // 2
-    # An admitted request waited at most its queue time, then ran within the
-    # platforms' deadline (2 s of platform time, which waits as long again while the
-    # worker's loop is behind): never the 5-30 s an unbounded backlog took.
-    assert max(seconds for _, seconds in admitted) < 6.0
+    # An admitted request waited at most its queue time, then ran: a few round trips
+    # of 300 ms, never the 5-30 s an unbounded backlog took.
+    assert max(seconds for _, seconds in admitted) < 5.0
     # Three waves, and the worker holds no more than after the first.
     (files, memory), *_, (files_after, memory_after) = footprint
     assert files_after <= files + 5
