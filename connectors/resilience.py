@@ -56,11 +56,12 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 
 # An attempt that timed out after less platform time than this share of its
-# timeout was cut short by the gateway's own backlog, not by the platform.
+# timeout, the loop having been behind for the rest, was cut short by the
+# gateway's own backlog, not by the platform.
 PLATFORM_SHARE = 0.9
-K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(frozen=True)
