@@ -6,8 +6,7 @@
   A timed-out attempt is not repeated: the platform is slow, and asking again
   would only add load. Deadlines count platform time (`loop_stall`): while the
   gateway's own event loop is behind, they wait (up to as long again), and a
-  timeout that only the gateway's backlog caused is `GatewayBusy`, which is
-  asked again while the deadline allows.
+  timeout that only the gateway's backlog caused is `GatewayBusy`.
 - `CircuitBreaker` opens after repeated unavailability of the platform itself,
   then half-opens to let one probe through; its state is readable for status
   and metrics. The gateway's own backlog (`GatewayBusy`) and the platform
@@ -75,11 +74,11 @@ class RetryPolicy:
 
 
 def is_retryable(error: BaseException) -> bool:
-    """Connect errors, 5xx and 429 are, and an attempt the gateway's own backlog
-    cut short (the platform was not slow; asking again within the deadline may
-    be heard); timeouts and an open breaker are not."""
+    """Connect errors, 5xx and 429 are; timeouts, an open breaker and the
+    gateway's own backlog are not (asking again would send the platform a
+    request it may already have answered)."""
     return isinstance(error, SourceUnavailable) and not isinstance(
-        error, SourceTimeout | CircuitOpen
+        error, SourceTimeout | CircuitOpen | GatewayBusy
     )
 
 

@@ -134,26 +134,3 @@ async def test_a_caller_waits_for_an_upstream_slot_then_is_turned_away_without_a
     assert await slots.run(lambda: work(3)) == 3
     assert slots.in_use == 0
 
-
-async def test_an_attempt_the_loop_cut_short_is_asked_again_within_the_deadline():
-    loop = asyncio.get_running_loop()
-    attempts: list[float] = []
-
-    async def attempt(timeout_s: float) -> str:
-        attempts.append(timeout_s)
-        if len(attempts) == 1:
-            loop.call_soon(block_loop, timeout_s * 0.8)
-            await asyncio.sleep(timeout_s)
-            raise SourceTimeout("p", "no answer")
-        return "answer"
-
-    answer = await retrying(
-        attempt,
-        platform="p",
-        deadline_s=1.0,
-        attempt_timeout_s=0.25,
-        policy=RetryPolicy(max_attempts=2, base_delay_s=0.001, max_delay_s=0.002),
-        rng=random.Random(1),
-    )
-    assert answer == "answer"
-    assert len(attempts) == 2
