@@ -133,4 +133,3 @@ async def test_a_caller_waits_for_an_upstream_slot_then_is_turned_away_without_a
     assert await first == 1
     assert await slots.run(lambda: work(3)) == 3
     assert slots.in_use == 0
-
