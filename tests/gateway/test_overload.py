@@ -183,7 +183,9 @@ async def test_ten_times_the_load_sheds_the_excess_and_the_admitted_keep_their_d
     assert max(seconds for _, seconds in admitted) < 5.0
     # Three waves, and the worker holds no more than after the first.
     (files, memory), *_, (files_after, memory_after) = footprint
-    assert files_after <= files + 5
+    # Shed requests hold nothing; the admitted ones' upstream connections (four
+    # platforms each, kept alive a little) may differ from wave to wave.
+    assert files_after <= files + 4 * CAPACITY
     assert memory_after - memory < 30_000  # KiB
 
 
