@@ -230,17 +230,19 @@ class RunningStandins:
 
 @contextlib.asynccontextmanager
 async def run_standins(
-    dataset: Path, scratch: Path, *, latency_ms: float = 0.0
+    dataset: Path, scratch: Path, *, latency_ms: float = 0.0, court_rate_limit: int = 0
 ) -> AsyncIterator[RunningStandins]:
     """The stand-ins on free loopback ports, `latency_ms` on every HTTP request,
-    the court's rate limit off and the archive database in `scratch`."""
+    the court's rate limit off (unless `court_rate_limit` requests a second) and
+    the archive database in `scratch`."""
     config = scratch / "platforms.toml"
     log = scratch / "standins.log"
     ports = [str(_free_port()) for _ in range(3)]
     command = [
         sys.executable, "-m", "gateway.cli", "simulators", "--dataset", str(dataset),
         "--config-out", str(config), "--latency-ms", f"{latency_ms:g}",
-        "--court-rate-limit", "0", "--archive-dsn", f"sqlite:///{scratch / 'archive.db'}",
+        "--court-rate-limit", str(court_rate_limit),
+        "--archive-dsn", f"sqlite:///{scratch / 'archive.db'}",
         "--host", HOST, "--credit-port", ports[0], "--procurement-port", ports[1],
         "--court-port", ports[2],
     ]  # fmt: skip
@@ -268,6 +270,9 @@ def benchmark_settings(scratch: Path) -> dict[str, dict[str, object]]:
             "max_aliases": 100_000,
             "max_tokens": 10_000_000,
             "max_cost": 1_000_000_000,
+            # One load client is one caller: admission control must not shed it.
+            "max_in_flight": 1_000,
+            "max_in_flight_per_principal": 1_000,
         },
         "access_log": {"dsn": f"sqlite:///{scratch / 'access.db'}"},
     }

@@ -30,7 +30,7 @@ from typing import Any, Generic, TypeVar
 
 from .coalesce import Merger
 from .errors import SourceError, SourceProtocolError
-from .resilience import CircuitBreaker, RetryPolicy, SingleFlight, retrying
+from .resilience import CircuitBreaker, RetryPolicy, SingleFlight, UpstreamSlots, retrying
 from .settings import PlatformSettings
 
 __all__ = ["SHANGHAI", "CallStatus", "Platform", "SourceResult", "check_answer", "now_shanghai"]
@@ -90,6 +90,9 @@ class Platform:
         self.breaker = breaker or CircuitBreaker(name)
         # Backoff jitter needs no cryptographic quality.
         self.rng = rng or random.Random()
+        # Waiting for a slot is the gateway's queueing: it happens before the
+        # platform's deadline starts and never counts against its breaker.
+        self.slots = UpstreamSlots(name, settings.max_in_flight, wait_s=settings.timeout_s)
         self.requests = 0  # upstream attempts made, for status and metrics
         # Concurrent callers' keys for one operation, merged within the window.
         self.merger = Merger(settings.merge_window_ms / 1000)
@@ -167,8 +170,9 @@ class Platform:
 
     async def call(self, attempt: Callable[[float], Awaitable[T]]) -> T:
         """Run one request (`attempt(attempt_timeout_s)`) within the call's deadline,
-        with retries and the breaker; raises its `SourceError`. Retried: `attempt`
-        must be safe to repeat. Each chunk of a batch is one such call."""
+        with retries and the breaker, once an upstream slot is free; raises its
+        `SourceError`. Retried: `attempt` must be safe to repeat. Each chunk of a
+        batch is one such call."""
 
         async def counted(timeout_s: float) -> T:
             self.requests += 1
@@ -184,7 +188,7 @@ class Platform:
                 rng=self.rng,
             )
 
-        return await self.breaker.call(guarded)
+        return await self.slots.run(lambda: self.breaker.call(guarded))
 
 
 def check_answer(platform: str, asked: Sequence[K], answered: Sequence[K]) -> None:

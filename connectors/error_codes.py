@@ -105,6 +105,11 @@ class Code(StrEnum):
         "The `Accept` header allows none of `application/graphql-response+json` and"
         " `application/json`.",
     )
+    REQUEST_TIMEOUT = (
+        "REQUEST_TIMEOUT",
+        408,
+        "The request body did not arrive within `[limits] body_timeout_s`.",
+    )
     PAYLOAD_TOO_LARGE = (
         "PAYLOAD_TOO_LARGE",
         413,

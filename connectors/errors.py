@@ -4,7 +4,10 @@
     ├── SourceUnavailable       it could not be asked (connect error, 5xx, down)
     │   ├── SourceTimeout       the call's deadline passed
     │   ├── SourceRateLimited   429 after the retries the deadline allowed
-    │   └── CircuitOpen         the breaker is open: the platform was not asked
+    │   ├── CircuitOpen         the breaker is open: the platform was not asked
+    │   └── GatewayBusy         the gateway itself was too busy: no free upstream
+    │                           slot in time, or its event loop too far behind
+    │                           to hear the answer (never the platform's fault)
     ├── SourceAuthError         it refused our credentials
     └── SourceProtocolError     it answered, but the answer cannot be trusted
         │                       (malformed, wrong count, a subject not asked for,
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 __all__ = [
     "CircuitOpen",
+    "GatewayBusy",
     "SourceAuthError",
     "SourceError",
     "SourceProtocolError",
@@ -57,6 +61,10 @@ class SourceRateLimited(SourceUnavailable):
 
 class CircuitOpen(SourceUnavailable):
     """Recent calls failed; the platform is left alone until the breaker half-opens."""
+
+
+class GatewayBusy(SourceUnavailable):
+    """The gateway's own backlog, not the platform, kept the answer from coming in time."""
 
 
 class SourceAuthError(SourceError):

@@ -31,6 +31,9 @@ class PlatformSettings(BaseModel):
     merge_window_ms: float = Field(
         5.0, ge=0, le=100, description="concurrent callers' keys merged into one call; 0: off"
     )
+    # Calls in flight to the platform from one worker; more wait their turn in the
+    # gateway. The three HTTP platforms' together stay below the client's pool (200).
+    max_in_flight: int = Field(48, ge=1, description="concurrent calls per worker")
 
     @model_validator(mode="after")
     def _attempt_within_deadline(self) -> PlatformSettings:
@@ -60,6 +63,9 @@ class CourtSettings(PlatformSettings):
 
 class ArchiveSettings(PlatformSettings):
     dsn: str = "sqlite:///data/archive.db"
+    # Its statements run in worker threads (SQLite) or on a few connections
+    # (PostgreSQL: four): beyond those, a call would wait inside its own deadline.
+    max_in_flight: int = Field(4, ge=1, description="concurrent calls per worker")
 
     @model_validator(mode="after")
     def _known_scheme(self) -> ArchiveSettings:

@@ -48,6 +48,7 @@ from schema.disclosure import Disclosure
 from schema.loaders import Loaders, PlatformReads
 from schema.vetting import RuleSet, load_rule_set
 
+from .admission import Admission
 from .answer_cache import AnswerCache, Question, answer_size, serve_kept_answers
 from .authn import BearerAuth, build_verifier
 from .caching import Caching, Clock, build_caching
@@ -285,6 +286,7 @@ def create_app(
     probe = partial(probe_all, settings.platforms, client)
     verifier = build_verifier(settings)
     rate_limit = PrincipalRateLimit(settings.limits.requests_per_minute)
+    admission = Admission(settings.limits)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -310,6 +312,15 @@ def create_app(
                 "archive_statements": connectors.archive.statements,
             },
             "outbox": outbox,
+            # This worker's load: a breaker opens only on what a platform did.
+            "load": {
+                "inFlight": admission.in_flight,
+                "shed": admission.shed,
+                "breakers": {
+                    name: platform.breaker.state.value
+                    for name, platform in connectors.platforms().items()
+                },
+            },
         }
 
     @contextlib.asynccontextmanager
@@ -359,7 +370,12 @@ def create_app(
         # In front of level 3: a kept answer is shared by every spelling of its
         # document, and only the spelling listed may run.
         graphql = only_trusted_documents(graphql, trusted)
-    graphql = graphql_request(graphql, max_body_bytes=settings.limits.max_body_bytes)
+    graphql = admission.wrap(graphql)
+    graphql = graphql_request(
+        graphql,
+        max_body_bytes=settings.limits.max_body_bytes,
+        body_timeout_s=settings.limits.body_timeout_s,
+    )
     endpoint: ASGIApp = HTTPFront(
         BearerAuth(rate_limit.wrap(graphql), verifier),
         max_body_bytes=settings.limits.max_body_bytes,
@@ -403,4 +419,5 @@ def create_app(
     app.state.services = services
     app.state.caching = caching  # cache health and counters; `evict_subjects` for objections
     app.state.answers = answers  # level 3 (None when nothing is cached): hits, answers stored
+    app.state.admission = admission  # requests in flight and shed
     return app

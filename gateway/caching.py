@@ -244,6 +244,11 @@ class Caching:
                     "error": poller.last_error,
                     # Redis down: this replica follows the feed for its own tier only.
                     "alone": poller.alone,
+                    # When it last read the feed to its end (or, without the lease,
+                    # found another replica reading it); null until then.
+                    "lastSuccess": (
+                        None if poller.last_success is None else poller.last_success.isoformat()
+                    ),
                 }
                 for poller in self.pollers
             },
@@ -334,7 +339,12 @@ def build_caching(settings: Settings, *, clock: Clock | None = None) -> Caching:
         shared = EncryptedRedisCache(link, _encryption_keys(settings, secret), codec)
         backend = TieredCache(local, shared)
         bus = InvalidationBus(link, local, origin=shared.origin)
-        flight = RedisFlight(link)
+        # A lock outlives the slowest load it guards: a platform's deadline counts
+        # platform time and may wait as long again while this process is behind
+        # (connectors.loop_stall), and a lock that lapsed mid-load would let
+        # another replica load the same keys.
+        slowest = max(getattr(settings.platforms, name).timeout_s for name in PLATFORMS)
+        flight = RedisFlight(link, lock_ttl_s=max(5.0, 2 * slowest + 1))
     records = RecordCache(
         backend,
         keys,

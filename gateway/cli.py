@@ -290,6 +290,9 @@ def _serve(args: argparse.Namespace) -> int:
         # One line per request on stdout costs more than a cached answer; who asked
         # what is in the access log, and errors are still logged.
         access_log=False,
+        # Slow clients: a header deadline and a connection bound (gateway/serving.py).
+        http="gateway.serving:GuardedHttpToolsProtocol",
+        timeout_keep_alive=settings.limits.keep_alive_s,
     )
     return 0
 

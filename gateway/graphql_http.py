@@ -20,6 +20,7 @@ Every refusal is a GraphQL answer with a code (`gateway.refusals`).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -130,8 +131,9 @@ def _with_answer_headers(scope: Scope, send: Send) -> Send:
     return sending
 
 
-def graphql_request(app: ASGIApp, *, max_body_bytes: int) -> ASGIApp:
-    """The inner wrapper (see the module docstring)."""
+def graphql_request(app: ASGIApp, *, max_body_bytes: int, body_timeout_s: float) -> ASGIApp:
+    """The inner wrapper (see the module docstring). The body must arrive within
+    `body_timeout_s`: a slow client never holds a slot while it trickles bytes."""
 
     async def parsed(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -139,7 +141,7 @@ def graphql_request(app: ASGIApp, *, max_body_bytes: int) -> ASGIApp:
             return
         try:
             if scope["method"] == "POST":
-                body = await _body(receive, max_body_bytes)
+                body = await _body(receive, max_body_bytes, body_timeout_s)
                 asked = _request(_json_object(body), body)
             else:
                 asked = _request(_from_query_string(scope), b"")
@@ -156,8 +158,18 @@ def _too_large(limit: int) -> _Refused:
     return _Refused(Code.PAYLOAD_TOO_LARGE, f"the body is over {limit} bytes")
 
 
-async def _body(receive: Receive, limit: int) -> bytes:
+async def _body(receive: Receive, limit: int, timeout_s: float) -> bytes:
     """The body as it comes (a declared length over the limit was refused before)."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            return await _chunks(receive, limit)
+    except TimeoutError:
+        raise _Refused(
+            Code.REQUEST_TIMEOUT, f"the body did not arrive within {timeout_s:g} s"
+        ) from None
+
+
+async def _chunks(receive: Receive, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:

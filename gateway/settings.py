@@ -98,6 +98,17 @@ class LimitsSettings(_Section):
     max_cost: int = Field(1_000_000, ge=1)  # a 500-person query with records costs ~340,000
     max_body_bytes: int = Field(1_048_576, ge=1_024)
     requests_per_minute: int = Field(600, ge=1, description="per principal")
+    # Admission control per worker (gateway/admission.py): beyond these a request is
+    # answered 503 OVERLOADED at once instead of waiting past platform deadlines.
+    max_in_flight: int = Field(32, ge=1, description="GraphQL requests running at once")
+    max_in_flight_per_principal: int = Field(8, ge=1, description="one caller's share")
+    max_queue_ms: int = Field(250, ge=0, description="longest wait for a slot")
+    # Slow clients (gateway/serving.py): a request's headers and its body must each
+    # arrive within these; an idle kept-alive connection is closed after keep_alive_s.
+    header_timeout_s: float = Field(10.0, gt=0)
+    body_timeout_s: float = Field(30.0, gt=0)
+    keep_alive_s: int = Field(5, ge=1)
+    max_connections: int = Field(1_000, ge=1, description="open connections per worker")
 
 
 class CacheSettings(_Section):

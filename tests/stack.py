@@ -58,11 +58,14 @@ class Stack:
 
 @contextlib.asynccontextmanager
 async def platforms(
-    dataset: Path, tmp_path: Path
+    dataset: Path, tmp_path: Path, **options: Any
 ) -> AsyncIterator[tuple[Standins, dict[str, str], Path]]:
-    """The stand-ins running; yields them, their URLs and a gateway config file."""
+    """The stand-ins running (`options` as `StandinOptions` takes them); yields
+    them, their URLs and a gateway config file."""
     standins = build_standins(
-        StandinOptions(dataset=dataset, archive_dsn=f"sqlite:///{tmp_path / 'archive.db'}")
+        StandinOptions(
+            dataset=dataset, archive_dsn=f"sqlite:///{tmp_path / 'archive.db'}", **options
+        )
     )
     async with contextlib.AsyncExitStack() as stack:
         urls = {app.name: await stack.enter_async_context(serve(app.app)) for app in standins.apps}

@@ -148,9 +148,11 @@ async def replica(
     encryption: EncryptionKeys | None = None,
     breaker_clock: Callable[[], float] | None = None,
     listen: bool = True,
+    timeout_s: float = 0.5,
 ) -> AsyncIterator[Replica]:
-    """A replica on the Redis at `url`, with the cache key secret in `keys`."""
-    link = RedisLink.from_url(url, timeout_s=0.5)
+    """A replica on the Redis at `url`, with the cache key secret in `keys`;
+    `timeout_s` bounds each Redis call (past it the cache degrades)."""
+    link = RedisLink.from_url(url, timeout_s=timeout_s)
     if breaker_clock is not None:
         link.breaker = CircuitBreaker(
             "cache", failure_threshold=1, reset_after_s=1.0, clock=breaker_clock

@@ -50,9 +50,11 @@ async def read_through(
 async def test_a_hundred_misses_on_two_replicas_make_one_upstream_request(tmp_path, redis_url):
     keys = new_keys()
     async with (
-        credit.harness(tmp_path, timeout_s=5.0, attempt_timeout_s=5.0) as platform,
-        replica(redis_url, keys, now_shanghai) as one,
-        replica(redis_url, keys, now_shanghai) as two,
+        # Deadlines no busy machine reaches (for the platform and for Redis): a
+        # timed-out load or a degraded cache would load twice for another reason.
+        credit.harness(tmp_path, timeout_s=30.0, attempt_timeout_s=30.0) as platform,
+        replica(redis_url, keys, now_shanghai, timeout_s=30.0) as one,
+        replica(redis_url, keys, now_shanghai, timeout_s=30.0) as two,
     ):
         # The platform answers slowly, so every miss arrives while the first is in flight.
         platform.state.faults = FaultSettings(latency_ms=300)

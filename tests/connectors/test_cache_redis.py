@@ -181,7 +181,12 @@ async def test_concurrent_misses_on_two_replicas_make_one_load(redis_url):
     loads, arrived = [], [0]
     gate, all_arrived, loading, waiting = (asyncio.Event() for _ in range(4))
     subject = credit_subject(PERSON)
-    async with replica(redis_url, keys, clock) as one, replica(redis_url, keys, clock) as two:
+    # Redis calls may take seconds on a busy machine: a timeout would degrade the
+    # cache, and a degraded replica loads alone, which is not what is tested here.
+    async with (
+        replica(redis_url, keys, clock, timeout_s=30.0) as one,
+        replica(redis_url, keys, clock, timeout_s=30.0) as two,
+    ):
         flights = {id(one): RedisFlight(one.link), id(two): RedisFlight(two.link)}
 
         async def ask(where):

@@ -4,6 +4,12 @@ Each replica is a real `credgate serve --config F` (the same file: same
 platforms, Redis, development keys and access log); the stand-ins run in this
 process and count every request they get. Skipped, with the reason, when no
 Redis answers on 127.0.0.1:6379.
+
+What these tests count must not depend on how fast a busy machine is: a test
+begins once both replicas have read every change feed (a feed read late would
+add requests and evict what a replica just loaded), and the deadlines of the
+platforms and of Redis are far above anything but a dead process, so a slow
+answer is never a failed one.
 """
 
 from __future__ import annotations
@@ -11,8 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -23,10 +27,10 @@ import pytest
 from auth.devkeys import mint_token
 from simulators.faults import FaultSettings
 from tests.connectors.test_cache_fixtures import require_redis
+from tests.gateway.served import patient, served
 from tests.gateway.test_caching import DATA_PATHS
 from tests.schema import dataset as known
 from tests.stack import platforms
-from tests.test_cli import PROJECT, free_ports
 
 QUERY = """query ($id: String!, $org: String!) {
   person(idNumber: $id, purpose: CADRE_SELECTION, asOf: "2025-06-30") {
@@ -35,6 +39,8 @@ QUERY = """query ($id: String!, $org: String!) {
   }
   organization(creditCode: $org, purpose: HONOURS, asOf: "2025-06-30") { registrationStatus }
 }"""
+# Deadlines no busy machine reaches: the tests are about who asks, not how fast.
+PATIENT = patient(30)
 VET = """query ($id: String!) {
   vet(subject: {idNumber: $id}, purpose: CADRE_SELECTION, asOf: "2025-06-30") { verdict }
 }"""
@@ -51,39 +57,26 @@ def dataset(tmp_path_factory):
 
 
 @contextlib.asynccontextmanager
-async def replica(config: Path) -> AsyncIterator[httpx.AsyncClient]:
-    """`credgate serve --config CONFIG` on a free port, until the context ends."""
-    (port,) = free_ports(1)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CREDGATE_")}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway.cli", "serve", "--config", str(config),
-        "--port", str(port),
-        cwd=PROJECT, env={**env, "PYTHONPATH": str(PROJECT)},
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert process.stderr is not None
-    output: list[bytes] = []
+async def replica(config: Path, token: str) -> AsyncIterator[httpx.AsyncClient]:
+    """`credgate serve --config CONFIG` on a free port, its change feeds read."""
+    async with served(config, env=PATIENT) as worker:
+        await feeds_read(worker.client, token)
+        yield worker.client
+
+
+async def feeds_read(client: httpx.AsyncClient, token: str) -> None:
+    """Until the replica has read every change feed to its end (or seen that
+    another replica holds it): the start waits for that only so long. A feed
+    that failed is read again within 30 s (the pollers' longest back-off)."""
+    feeds: dict[str, Any] = {}
     try:
-        async with asyncio.timeout(60):
-            while b"Application startup complete" not in (line := await process.stderr.readline()):
-                output.append(line)
-                assert line, b"".join(output).decode(errors="replace")
-        # Keep reading, so the process never blocks on a full pipe.
-        drain = asyncio.create_task(process.stderr.read())
-        drain.add_done_callback(lambda task: task.cancelled() or task.exception())
-        limits = httpx.Limits(max_connections=100)
-        url = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
-            yield client
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                async with asyncio.timeout(10):
-                    await process.wait()
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        async with asyncio.timeout(120):
+            while not feeds or not all(f["ok"] and f["lastSuccess"] for f in feeds.values()):
+                await asyncio.sleep(0.05)  # another process's state: nothing to await
+                detail = await client.get("/readyz", headers={"Authorization": f"Bearer {token}"})
+                feeds = detail.json()["cache"]["changeFeeds"]
+    except TimeoutError:
+        pytest.fail(f"the change feeds were not read: {feeds}")
 
 
 @contextlib.asynccontextmanager
@@ -98,13 +91,16 @@ async def two_replicas(
             platform_config.read_text(encoding="utf-8")
             + f'\n[auth]\ndev_keys_dir = "{keys}"\n'
             + f'[access_log]\ndsn = "sqlite:///{tmp_path / "access.db"}"\n'
-            + "[limits]\nrequests_per_minute = 100000\n"
+            # One caller's hundred requests at once: all of them run.
+            + "[limits]\nrequests_per_minute = 100000\nmax_in_flight = 100\n"
+            + "max_in_flight_per_principal = 100\n"
+            + "max_queue_ms = 60000\n"
             + f'[cache]\nbackend = "redis"\nredis_url = "{redis_url}"\n'
-            + f"poll_interval_s = {poll_interval_s}\n",
+            + f"poll_interval_s = {poll_interval_s}\nredis_timeout_s = 30\n",
             encoding="utf-8",
         )
-        async with replica(config) as one, replica(config) as two:
-            token = mint_token(keys, "hr_officer", "hr", unit=known.UNIT)
+        token = mint_token(keys, "hr_officer", "hr", unit=known.UNIT)
+        async with replica(config, token) as one, replica(config, token) as two:
             yield standins, urls, [one, two], token
 
 
