@@ -17,11 +17,15 @@ from tests.test_cli import PROJECT, free_ports
 
 
 def patient(seconds: float) -> dict[str, str]:
-    """Environment that gives every platform call `seconds` (whole call and attempt)."""
+    """Environment that gives every platform call `seconds` (whole call and attempt),
+    and the outbox the lease such a credit call needs (twice its deadline)."""
     return {
-        f"CREDGATE_PLATFORMS__{platform}__{key}": f"{seconds:g}"
-        for platform in ("CREDIT", "PROCUREMENT", "COURT", "ARCHIVE")
-        for key in ("TIMEOUT_S", "ATTEMPT_TIMEOUT_S")
+        **{
+            f"CREDGATE_PLATFORMS__{platform}__{key}": f"{seconds:g}"
+            for platform in ("CREDIT", "PROCUREMENT", "COURT", "ARCHIVE")
+            for key in ("TIMEOUT_S", "ATTEMPT_TIMEOUT_S")
+        },
+        "CREDGATE_OUTBOX__LEASE_S": f"{max(30.0, 2 * seconds):g}",
     }
 
 
