@@ -176,14 +176,6 @@ def make_report(n: int, actor: str = "alice") -> ReportRow:
     )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def dsn(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'access.db'}"
-    postgres: str = request.getfixturevalue("postgres_dsn")
-    return postgres
-
-
 @pytest.fixture
 async def log(dsn: str) -> AsyncIterator[AccessLog]:
     access_log = await open_access_log(dsn, SEAL)

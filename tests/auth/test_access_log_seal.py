@@ -44,14 +44,6 @@ class Sealed:
         return verify(dsn or self.dsn, KEY, self.checkpoints, SIGNING.public_key())
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def dsn(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'access.db'}"
-    postgres: str = request.getfixturevalue("postgres_dsn")
-    return postgres
-
-
 @pytest.fixture
 async def sealed(dsn: str, tmp_path: Path) -> Sealed:
     """Six entries on one chain (seq 2 with a report), a checkpoint after each, guards dropped."""

@@ -10,7 +10,6 @@ import asyncio
 import datetime as dt
 from collections import Counter
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -27,14 +26,6 @@ from auth.outbox_item import ItemKind, ItemState, OutboxItem
 from tests.gateway.outbox_harness import outbox_rows
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def dsn(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'access.db'}"
-    postgres: str = request.getfixturevalue("postgres_dsn")
-    return postgres
 
 
 @pytest.fixture

@@ -16,8 +16,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from auth.access_log import Entry, ReportRow, open_access_log
 
 from .test_access_log import KEY, SEAL, Database, make_entry
@@ -25,14 +23,6 @@ from .test_access_log import KEY, SEAL, Database, make_entry
 REPORTS = 16_000
 LIMIT = 256 * 1024 * 1024
 CREDGATE = Path(sys.executable).with_name("credgate")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def dsn(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'access.db'}"
-    postgres: str = request.getfixturevalue("postgres_dsn")
-    return postgres
 
 
 def big_entry(n: int) -> Entry:
